@@ -1,0 +1,36 @@
+// Small helpers shared by the command modules.
+
+import { UserError } from '../manager/errors.js';
+import type { Draft } from '../manager/manager.js';
+import type { HostView } from '../manager/inventory.js';
+import type { Domain } from '../manager/types.js';
+import { parseCount } from '../manager/names.js';
+import type { CommandContext, ParsedArgs } from './types.js';
+
+export const random = (): number => Math.random();
+
+/** Run a rule on a draft with stderr notices going to the caller. */
+export function change<T>(ctx: CommandContext, fn: (draft: Draft, say: (t: string) => void, view: HostView) => T): Promise<T> {
+  const say = (t: string) => ctx.err(t.endsWith('\n') ? t : `${t}\n`);
+  return ctx.manager.mutate((draft, view) => fn(draft, say, view));
+}
+
+export function count(text: string, what: string): number {
+  const n = parseCount(text);
+  if (n === null) throw new UserError(`Invalid ${what}: ${text}`);
+  return n;
+}
+
+export function propMap(args: ParsedArgs): Map<string, string> {
+  return new Map(args.props);
+}
+
+/** The domains named on the command line, in that order (all domains when none is named). */
+export function selectDomains(view: HostView, names: string[]): Domain[] {
+  if (names.length === 0) return view.domains;
+  return names.map((n) => {
+    const d = view.domains.find((x) => x.constraints.name === n);
+    if (!d) throw new UserError(`LDom ${n} not found`);
+    return d;
+  });
+}

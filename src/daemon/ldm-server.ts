@@ -1,0 +1,174 @@
+// ldmd's local socket: the `ldm` command's way in. One connection runs one command; the daemon
+// streams stdout/stderr back and ends with the exit status. The daemon may ask the client to read
+// a file or to prompt on its terminal, so that both happen with the caller's rights and terminal.
+
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from '../commands/args.js';
+import { helpText, resolveCommand } from '../commands/table.js';
+import type { Authorization, CommandContext } from '../commands/types.js';
+import { renderVersion } from '../format/version.js';
+import { readMessages, writeMessage } from '../ipc/jsonl.js';
+import { UserError } from '../manager/errors.js';
+import { XmlError } from '../xml/constraints.js';
+import type { Manager } from '../manager/manager.js';
+import { isAuthorized, newChallenge, prepareDropBox, userName, verifyChallenge } from './auth.js';
+
+export interface ServerOptions {
+  socket: string;
+  authDir: string;
+  userAttr: string;
+  log: (text: string) => void;
+}
+
+/** Requests of `ldoms` (host administration) that are not `ldm` subcommands. */
+export type AdminHandler = (op: string, ctx: CommandContext) => Promise<void>;
+
+export class LdmServer {
+  private server: net.Server | null = null;
+
+  constructor(
+    private readonly manager: Manager,
+    private readonly opts: ServerOptions,
+    private readonly admin: AdminHandler,
+  ) {}
+
+  listen(): Promise<void> {
+    fs.mkdirSync(path.dirname(this.opts.socket), { recursive: true });
+    fs.rmSync(this.opts.socket, { force: true });
+    prepareDropBox(this.opts.authDir);
+    const server = net.createServer((sock) => this.session(sock));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.socket, () => {
+        // Anyone may connect; what they may do is decided per request from their proven uid.
+        fs.chmodSync(this.opts.socket, 0o666);
+        resolve();
+      });
+    });
+  }
+
+  close(): void {
+    this.server?.close();
+  }
+
+  private session(sock: net.Socket): void {
+    let nonce: string | null = null;
+    let request: any = null;
+    let nextId = 1;
+    const waiting = new Map<number, (msg: any) => void>();
+    let closed = false;
+    sock.on('error', () => sock.destroy());
+    sock.on('close', () => {
+      closed = true;
+      for (const w of waiting.values()) w({ error: 'client went away' });
+    });
+
+    const ask = (msg: Record<string, unknown>): Promise<any> => {
+      if (closed) return Promise.reject(new UserError('client went away'));
+      const id = nextId++;
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        writeMessage(sock, { ...msg, id });
+      });
+    };
+
+    readMessages(sock, (msg) => {
+      if (msg.type === 'run' && request === null) {
+        request = msg;
+        nonce = newChallenge();
+        writeMessage(sock, { type: 'challenge', dir: this.opts.authDir, nonce });
+        return;
+      }
+      if (msg.type === 'proved' && request && nonce) {
+        const uid = verifyChallenge(this.opts.authDir, nonce);
+        nonce = null;
+        void this.execute(sock, request, uid, ask);
+        return;
+      }
+      if ((msg.type === 'file' || msg.type === 'answer') && waiting.has(msg.id)) {
+        const w = waiting.get(msg.id)!;
+        waiting.delete(msg.id);
+        w(msg);
+      }
+    });
+  }
+
+  private async execute(sock: net.Socket, req: any, uid: number | null, ask: (m: Record<string, unknown>) => Promise<any>): Promise<void> {
+    const out = (text: string) => writeMessage(sock, { type: 'out', fd: 1, data: text });
+    const err = (text: string) => writeMessage(sock, { type: 'out', fd: 2, data: text });
+    const exit = (code: number) => {
+      writeMessage(sock, { type: 'exit', code });
+      sock.end();
+    };
+    if (uid === null) {
+      err('Authorization failed: the caller could not be identified\n');
+      return exit(1);
+    }
+    const user = userName(uid);
+    const argv: string[] = Array.isArray(req.argv) ? req.argv.map(String) : [];
+    const ctx: CommandContext = {
+      manager: this.manager,
+      user,
+      isTTY: Boolean(req.tty?.stderr),
+      out,
+      err,
+      async prompt(text, echo) {
+        const r = await ask({ type: 'prompt', text, echo });
+        if (r.error) throw new UserError(String(r.error));
+        return String(r.text ?? '');
+      },
+      async readFile(file) {
+        const r = await ask({ type: 'readfile', path: file });
+        if (r.error) throw new UserError(String(r.error));
+        return String(r.data);
+      },
+    };
+    const authorized = (a: Authorization) => isAuthorized(uid, user, a, this.opts.userAttr);
+    try {
+      if (req.admin) {
+        if (!authorized('solaris.ldoms.write')) throw new UserError(`Authorization failed: user ${user} does not have the solaris.ldoms.write authorization`);
+        await this.admin(String(req.admin), ctx);
+        return exit(0);
+      }
+      const [word, ...rest] = argv;
+      if (word === undefined || word === '--help' || word === '-h') {
+        const sub = word === undefined ? undefined : rest[0];
+        if (sub !== undefined) {
+          const spec = resolveCommand(sub);
+          if (!spec) throw new UserError(`Invalid command: ${sub}\nRun ldm --help for the list of commands.`);
+          out(helpText(spec));
+        } else out(helpText());
+        return exit(0);
+      }
+      if (word === '-V') {
+        if (!authorized('solaris.ldoms.read')) throw new UserError(`Authorization failed: user ${user} does not have the solaris.ldoms.read authorization`);
+        out(renderVersion(await this.manager.view()));
+        return exit(0);
+      }
+      const spec = resolveCommand(word);
+      if (!spec) throw new UserError(`Invalid command: ${word}\nRun ldm --help for the list of commands.`);
+      if (rest.includes('--help') || rest.includes('-h')) {
+        out(helpText(spec));
+        return exit(0);
+      }
+      if (!authorized(spec.auth)) {
+        throw new UserError(`Authorization failed: user ${user} does not have the ${spec.auth} authorization`);
+      }
+      const args = parseArgs(spec, rest);
+      await spec.run(ctx, args);
+      exit(0);
+    } catch (e) {
+      if (e instanceof UserError || e instanceof XmlError) {
+        err(e.message.endsWith('\n') ? e.message : `${e.message}\n`);
+        return exit(e instanceof UserError ? e.exitCode : 1);
+      }
+      const message = e instanceof Error ? e.stack ?? e.message : String(e);
+      this.opts.log(`internal error running ${JSON.stringify(argv)}: ${message}`);
+      err(`ldmd: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+      exit(1);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// What the modelled hypervisor and service processor hold, and the operations ldmd sends them.
+
+import type { PlatformSpec } from '../platform/types.js';
+import type { DomainBinding, DomainConstraints, DomainRuntime, PmPolicy } from '../manager/types.js';
+
+/** A domain the hypervisor knows: bound or running. Inactive domains exist only in ldmd's database. */
+export interface MachineDomain {
+  name: string;
+  state: 'bound' | 'active';
+  /** The constraints the domain was bound with (the hypervisor's copy of its configuration). */
+  constraints: DomainConstraints;
+  binding: DomainBinding;
+  runtime: DomainRuntime | null;
+  /** Sequence number of the last operation that changed this domain. */
+  seq: number;
+}
+
+/** One domain of a saved configuration. */
+export interface SnapshotDomain {
+  constraints: DomainConstraints;
+  state: 'inactive' | 'bound' | 'active';
+  binding: DomainBinding | null;
+}
+
+export interface SpConfigEntry {
+  name: string;
+  savedAt: number;
+  domains: SnapshotDomain[];
+}
+
+export interface ServiceProcessor {
+  configs: SpConfigEntry[];
+  /** Configuration booted at the last power-on. */
+  current: string;
+  /** Configuration to boot at the next power-on. */
+  nextPoweron: string;
+  /** The running configuration differs from `current`. */
+  modified: boolean;
+  pmPolicy: PmPolicy;
+}
+
+export interface MachineState {
+  format: 1;
+  platform: PlatformSpec;
+  /** Incremented at every power-on: ldmd reloads its database from the booted configuration. */
+  powerEpoch: number;
+  poweredOnAt: number;
+  /** Highest operation sequence number applied. */
+  appliedSeq: number;
+  domains: MachineDomain[];
+  sp: ServiceProcessor;
+  /** Domains of the booted configuration (inactive ones included), for ldmd to adopt after a power-on. */
+  bootedConfig: SnapshotDomain[];
+}
+
+export type MachineChange =
+  | { kind: 'put'; name: string; state: 'bound' | 'active'; constraints: DomainConstraints; binding: DomainBinding }
+  | { kind: 'remove'; name: string }
+  | { kind: 'panic'; name: string }
+  | { kind: 'reboot'; name: string };
+
+export const FACTORY_DEFAULT = 'factory-default';

@@ -1,0 +1,381 @@
+// The heart of ldmd: the domains as the database and the hypervisor know them, and the one way to
+// change them. A command edits a draft copy; `mutate` then sends the resulting bindings to the
+// machine process and commits the constraints to SQLite, in that order. The machine process
+// remembers the constraints each bound domain was bound with and the sequence number of its last
+// change, so after a kill -9 between the two steps a restarted ldmd adopts what the machine holds.
+
+import type { HostConfig } from '../host/config.js';
+import { hostPaths } from '../host/config.js';
+import { RpcClient } from '../ipc/rpc-client.js';
+import type { MachineChange, MachineDomain, SnapshotDomain } from '../machine/types.js';
+import type { PlatformSpec } from '../platform/types.js';
+import { UserError } from './errors.js';
+import type { HostView } from './inventory.js';
+import { Store, type StoredDomain } from './store.js';
+import { listAutosaves, readAutosave, removeAutosave, writeAutosave } from './autosave.js';
+import { applyAtReboot } from './rules/reconf.js';
+import type { Domain, DomainBinding, DomainConstraints, DomainState, PmPolicy, SpConfigListing } from './types.js';
+
+/** A domain as a command may edit it. Runtime is the hypervisor's and is read-only. */
+export interface DraftDomain {
+  constraints: DomainConstraints;
+  state: DomainState;
+  binding: DomainBinding | null;
+}
+
+export interface Draft {
+  platform: PlatformSpec;
+  domains: DraftDomain[];
+  /** Constraints the control domain will get at its next reboot (delayed reconfiguration). */
+  delayed: DomainConstraints | null;
+  pmPolicy: PmPolicy;
+}
+
+interface SpSummary {
+  configs: string[];
+  current: string;
+  nextPoweron: string;
+  modified: boolean;
+  pmPolicy: PmPolicy;
+}
+
+interface MachineSummary {
+  appliedSeq: number;
+  powerEpoch: number;
+  domains: MachineDomain[];
+  sp: SpSummary;
+}
+
+/** Serialises state changes: one command edits the host at a time. */
+class Lock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class Manager {
+  private constraints: StoredDomain[] = [];
+  private machineDomains: MachineDomain[] = [];
+  private delayed: DomainConstraints | null = null;
+  private seq = 0;
+  private powerEpoch = 0;
+  private sp: SpSummary = { configs: [], current: '', nextPoweron: '', modified: false, pmPolicy: 'performance' };
+  private readonly lock = new Lock();
+
+  private constructor(
+    readonly host: HostConfig,
+    private readonly store: Store,
+    private readonly machine: RpcClient,
+  ) {}
+
+  get platform(): PlatformSpec {
+    return this.host.platform;
+  }
+
+  static async open(host: HostConfig, machineSocket: string): Promise<Manager> {
+    const machine = await RpcClient.connect(machineSocket);
+    const store = new Store(hostPaths(host.dir).db);
+    const m = new Manager(host, store, machine);
+    await m.reconcile();
+    return m;
+  }
+
+  close(): void {
+    this.machine.close();
+    this.store.close();
+  }
+
+  /**
+   * Bring the database in line with the machine: after a power cycle the booted configuration
+   * replaces everything; otherwise a bound domain whose machine copy is newer than its row wins.
+   */
+  private async reconcile(): Promise<void> {
+    const ms = await this.machine.call<MachineSummary & { bootedConfig: SnapshotDomain[] }>('state');
+    let snap = this.store.load();
+    if (snap.powerEpoch !== ms.powerEpoch) {
+      snap = {
+        seq: Math.max(snap.seq, ms.appliedSeq),
+        powerEpoch: ms.powerEpoch,
+        delayed: null,
+        domains: ms.bootedConfig.map((d, i) => ({ constraints: d.constraints, ord: i, seq: ms.appliedSeq })),
+      };
+      this.store.replaceAll(snap);
+    }
+    const upserts: StoredDomain[] = [];
+    let nextOrd = snap.domains.reduce((n, d) => Math.max(n, d.ord + 1), 0);
+    for (const md of ms.domains) {
+      const row = snap.domains.find((d) => d.constraints.name === md.name);
+      if (!row) upserts.push({ constraints: md.constraints, ord: nextOrd++, seq: md.seq });
+      else if (md.seq > row.seq) upserts.push({ ...row, constraints: md.constraints, seq: md.seq });
+    }
+    const seq = Math.max(snap.seq, ms.appliedSeq);
+    if (upserts.length || seq !== snap.seq) {
+      this.store.commit(seq, ms.powerEpoch, snap.delayed, upserts, []);
+      snap = this.store.load();
+    }
+    this.constraints = snap.domains;
+    this.delayed = snap.delayed;
+    this.seq = seq;
+    this.powerEpoch = ms.powerEpoch;
+    this.machineDomains = ms.domains;
+    this.sp = spOf(ms);
+  }
+
+  /** Re-read what the hypervisor reports (runtime moves on without ldmd). */
+  private async refresh(): Promise<void> {
+    const ms = await this.machine.call<MachineSummary>('domains');
+    if (ms.powerEpoch !== this.powerEpoch) {
+      await this.reconcile();
+      return;
+    }
+    this.machineDomains = ms.domains;
+    this.sp = ms.sp;
+  }
+
+  private currentDomains(): Domain[] {
+    return this.constraints.map(({ constraints }) => {
+      const md = this.machineDomains.find((m) => m.name === constraints.name);
+      return {
+        constraints,
+        state: md ? md.state : 'inactive',
+        binding: md ? md.binding : null,
+        runtime: md ? md.runtime : null,
+        delayedReconfig: constraints.name === 'primary' && this.delayed !== null,
+        migration: '',
+        memoryDr: false,
+      };
+    });
+  }
+
+  /** A consistent picture for listings. */
+  async view(): Promise<HostView> {
+    return this.lock.run(async () => {
+      await this.refresh();
+      return this.viewNow();
+    });
+  }
+
+  private viewNow(): HostView {
+    return {
+      platform: this.platform,
+      domains: this.currentDomains(),
+      pmPolicy: this.sp.pmPolicy,
+      now: Date.now(),
+      managerVersion: this.host.version,
+    };
+  }
+
+  get delayedReconfig(): DomainConstraints | null {
+    return this.delayed;
+  }
+
+  /**
+   * Run one state-changing command. `fn` edits a draft and returns its result; when it throws,
+   * nothing is applied anywhere. Otherwise the machine applies the bindings, then SQLite commits.
+   */
+  async mutate<T>(fn: (draft: Draft, view: HostView) => T | Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      await this.refresh();
+      const before = this.currentDomains();
+      const draft: Draft = {
+        platform: this.platform,
+        domains: before.map((d) => structuredClone({ constraints: d.constraints, state: d.state, binding: d.binding })),
+        delayed: structuredClone(this.delayed),
+        pmPolicy: this.sp.pmPolicy,
+      };
+      const result = await fn(draft, this.viewNow());
+      await this.apply(before, draft);
+      return result;
+    });
+  }
+
+  private async apply(before: Domain[], draft: Draft): Promise<void> {
+    const names = new Set<string>();
+    for (const d of draft.domains) {
+      if (names.has(d.constraints.name)) throw new Error(`internal: duplicate domain ${d.constraints.name}`);
+      names.add(d.constraints.name);
+    }
+    const changes: MachineChange[] = [];
+    for (const d of draft.domains) {
+      const prev = before.find((b) => b.constraints.name === d.constraints.name);
+      const bound = d.state !== 'inactive';
+      if (bound && !d.binding) throw new Error(`internal: ${d.constraints.name} is ${d.state} without a binding`);
+      const wasBound = prev !== undefined && prev.state !== 'inactive';
+      if (bound) {
+        const same =
+          wasBound &&
+          prev.state === d.state &&
+          JSON.stringify(prev.binding) === JSON.stringify(d.binding) &&
+          JSON.stringify(prev.constraints) === JSON.stringify(d.constraints);
+        if (!same) changes.push({ kind: 'put', name: d.constraints.name, state: d.state as 'bound' | 'active', constraints: d.constraints, binding: d.binding! });
+      } else if (wasBound) {
+        changes.push({ kind: 'remove', name: d.constraints.name });
+      }
+    }
+    for (const b of before) {
+      if (!names.has(b.constraints.name) && b.state !== 'inactive') changes.push({ kind: 'remove', name: b.constraints.name });
+    }
+
+    const upserts: StoredDomain[] = [];
+    const seq = this.seq + 1;
+    draft.domains.forEach((d, ord) => {
+      const row = this.constraints.find((r) => r.constraints.name === d.constraints.name);
+      if (!row || row.ord !== ord || JSON.stringify(row.constraints) !== JSON.stringify(d.constraints)) {
+        upserts.push({ constraints: d.constraints, ord, seq });
+      }
+    });
+    const removed = this.constraints.filter((r) => !names.has(r.constraints.name)).map((r) => r.constraints.name);
+    const delayedChanged = JSON.stringify(this.delayed) !== JSON.stringify(draft.delayed);
+    if (!changes.length && !upserts.length && !removed.length && !delayedChanged) return;
+
+    const ms = await this.machine.call<MachineSummary>('apply', { seq, changes });
+    this.store.commit(seq, ms.powerEpoch, draft.delayed, upserts, removed);
+    this.seq = seq;
+    this.machineDomains = ms.domains;
+    this.sp = ms.sp;
+    this.constraints = this.store.load().domains;
+    this.delayed = draft.delayed;
+    this.autosave();
+  }
+
+  /** Keep the running configuration beside the SP configuration it was booted from. */
+  private autosave(): void {
+    try {
+      writeAutosave(this.host.dir, this.sp.current, this.snapshot(), Date.now());
+    } catch {
+      // Autosave is a convenience copy; a failure to write it must not fail the command.
+    }
+  }
+
+  /** The running configuration as the SP stores it; a pending delayed reconfiguration is included. */
+  private snapshot(): SnapshotDomain[] {
+    const draft: Draft = {
+      platform: this.platform,
+      domains: this.currentDomains().map((d) => structuredClone({ constraints: d.constraints, state: d.state, binding: d.binding })),
+      delayed: structuredClone(this.delayed),
+      pmPolicy: this.sp.pmPolicy,
+    };
+    try {
+      applyAtReboot(draft);
+    } catch {
+      // The pending changes cannot be bound as things stand: save the configuration without them.
+    }
+    return draft.domains.map((d) => ({ constraints: d.constraints, state: d.state, binding: d.binding }));
+  }
+
+  // --- service processor -------------------------------------------------------------------
+
+  spListing(): SpConfigListing {
+    return { configs: this.sp.configs, current: this.sp.current, nextPoweron: this.sp.nextPoweron, modified: this.sp.modified };
+  }
+
+  async spListingFresh(): Promise<SpConfigListing> {
+    return this.lock.run(async () => {
+      await this.refresh();
+      return this.spListing();
+    });
+  }
+
+  /** Save the running configuration (every domain, inactive ones included) to the SP. */
+  async addSpConfig(name: string): Promise<void> {
+    await this.lock.run(async () => {
+      await this.refresh();
+      const ms = await this.machine.call<MachineSummary>('sp-add', { name, domains: this.snapshot() });
+      this.sp = ms.sp;
+      this.autosave();
+    });
+  }
+
+  /** `add-spconfig -r`: store an autosaved configuration on the SP. */
+  async restoreAutosave(autosaveName: string, target: string): Promise<void> {
+    await this.lock.run(async () => {
+      const a = readAutosave(this.host.dir, autosaveName);
+      if (!a) throw new UserError(`The autosave configuration ${autosaveName} does not exist`);
+      const ms = await this.machine.call<MachineSummary>('sp-add', { name: target, domains: a.domains });
+      this.sp = ms.sp;
+    });
+  }
+
+  async removeAutosave(name: string): Promise<void> {
+    await this.lock.run(async () => {
+      if (!removeAutosave(this.host.dir, name)) throw new UserError(`The autosave configuration ${name} does not exist`);
+    });
+  }
+
+  /** `list-spconfig -r [name]`: autosaved configurations, `[newer]` when newer than the SP copy. */
+  async renderAutosaves(only?: string): Promise<string> {
+    return this.lock.run(async () => {
+      const ms = await this.machine.call<{ sp: { configs: { name: string; savedAt: number }[] } }>('state');
+      const all = listAutosaves(this.host.dir).filter((a) => only === undefined || a.name === only);
+      if (only !== undefined && all.length === 0) throw new UserError(`The autosave configuration ${only} does not exist`);
+      return all
+        .map((a) => {
+          const sp = ms.sp.configs.find((c) => c.name === a.name);
+          return `${a.name}${!sp || a.savedAt > sp.savedAt ? ' [newer]' : ''}\n`;
+        })
+        .join('');
+    });
+  }
+
+  async removeSpConfig(name: string): Promise<void> {
+    await this.lock.run(async () => {
+      const ms = await this.machine.call<MachineSummary>('sp-remove', { name });
+      this.sp = ms.sp;
+    });
+  }
+
+  async setSpConfig(name: string): Promise<void> {
+    await this.lock.run(async () => {
+      const ms = await this.machine.call<MachineSummary>('sp-next', { name });
+      this.sp = ms.sp;
+    });
+  }
+
+  async setPmPolicy(policy: PmPolicy): Promise<void> {
+    await this.lock.run(async () => {
+      const ms = await this.machine.call<MachineSummary>('pm-policy', { policy });
+      this.sp = ms.sp;
+    });
+  }
+
+  /** Machine-level operations that are not a binding change (panic, reboot). */
+  async machineOp(change: MachineChange): Promise<void> {
+    await this.lock.run(async () => {
+      const seq = this.seq + 1;
+      const ms = await this.machine.call<MachineSummary>('apply', { seq, changes: [change] });
+      this.store.commit(seq, ms.powerEpoch, this.delayed, [], []);
+      this.seq = seq;
+      this.machineDomains = ms.domains;
+      this.sp = ms.sp;
+      this.autosave();
+    });
+  }
+
+  async powerCycle(): Promise<void> {
+    await this.lock.run(async () => {
+      await this.machine.call('power-cycle');
+      await this.reconcile();
+    });
+  }
+
+  /** The full machine state, for tests and `ldoms` diagnostics. */
+  machineState(): Promise<unknown> {
+    return this.machine.call('state');
+  }
+}
+
+function spOf(ms: { sp: any }): SpSummary {
+  const sp = ms.sp;
+  return {
+    configs: Array.isArray(sp.configs) ? sp.configs.map((c: any) => (typeof c === 'string' ? c : c.name)) : [],
+    current: sp.current,
+    nextPoweron: sp.nextPoweron,
+    modified: sp.modified,
+    pmPolicy: sp.pmPolicy,
+  };
+}
+
+export { UserError };

@@ -1,0 +1,75 @@
+// add/set/remove-vcpu (with the whole-core `-c` form) and add/set/remove-crypto.
+
+import { UserError } from '../errors.js';
+import type { Draft } from '../manager.js';
+import { checkCryptoCores } from '../alloc/crypto.js';
+import { rebindCrypto, rebindStrands } from './binding.js';
+import { editable, enterDelayed, findDomain, guardOthers, isControl, type Say } from './draft.js';
+
+export type CountOp = 'add' | 'set' | 'remove';
+
+function resultCount(op: CountOp, current: number, n: number, what: string, name: string): number {
+  if (op === 'set') return n;
+  if (op === 'add') return current + n;
+  if (n > current) throw new UserError(`Cannot remove ${n} ${what}: LDom ${name} has only ${current}`);
+  return current - n;
+}
+
+/**
+ * Change a domain's virtual CPUs. `cores` is the whole-core form (`-c`): counts are cores, and the
+ * domain gets the whole-core constraint with max-cores set to its core count.
+ */
+export function changeVcpus(draft: Draft, name: string, op: CountOp, n: number, cores: boolean, say: Say): void {
+  const d = findDomain(draft, name);
+  guardOthers(draft, name, say);
+  const spc = draft.platform.cpu.strandsPerCore;
+  if (cores && d.state !== 'inactive' && !isControl(d)) {
+    // Whole-core is switched only on inactive domains, or on the control domain in a delayed reconfiguration.
+    throw new UserError(`The whole-core constraint of LDom ${name} can only be changed while the domain is inactive`);
+  }
+  const c = isControl(d) && (draft.delayed || cores) ? enterDelayed(draft, say) : d.constraints;
+  const unit = cores ? spc : 1;
+  if (cores && !c.wholeCore && op !== 'set' && c.vcpus % spc !== 0) {
+    throw new UserError(`LDom ${name} has ${c.vcpus} virtual CPUs, which is not a whole number of cores (${spc} virtual CPUs each)`);
+  }
+  const current = cores ? Math.floor(c.vcpus / spc) : c.vcpus;
+  const count = resultCount(op, current, n, cores ? 'cores' : 'virtual CPUs', name) * unit;
+  if (count < 1) throw new UserError(`LDom ${name} must have at least one virtual CPU`);
+
+  const wholeCore = cores ? true : c.wholeCore;
+  if (!cores && c.wholeCore) {
+    if (count % spc !== 0) throw new UserError(`LDom ${name} has the whole-core constraint: the number of virtual CPUs must be a multiple of ${spc}`);
+    if (c.maxCores !== null && count / spc > c.maxCores && !(d.state === 'inactive' || (isControl(d) && draft.delayed))) {
+      throw new UserError(`LDom ${name} is limited to ${c.maxCores} cores (max-cores)`);
+    }
+  }
+  c.vcpus = count;
+  c.wholeCore = wholeCore;
+  if (cores) c.maxCores = count / spc;
+
+  // The control domain in a delayed reconfiguration changes at its reboot; inactive domains have nothing bound.
+  if (c === draft.delayed || d.state === 'inactive') return;
+  const strands = rebindStrands(draft, d, count, wholeCore);
+  const b = d.binding!;
+  // A core cannot leave a domain while the domain holds that core's crypto unit.
+  const kept = checkCryptoCores(draft.platform, b.crypto, strands);
+  if (!kept.ok) throw new UserError(kept.message);
+  d.binding = { ...b, strands };
+}
+
+export function changeCrypto(draft: Draft, name: string, op: CountOp, n: number, say: Say): void {
+  const d = findDomain(draft, name);
+  guardOthers(draft, name, say);
+  if (draft.platform.cpu.cryptoUnitsPerCore === 0) {
+    throw new UserError(`This system (${draft.platform.model}) has no crypto units that can be assigned to domains`);
+  }
+  let c = editable(draft, d);
+  if (isControl(d) && d.state === 'active') c = enterDelayed(draft, say);
+  else if (d.state === 'active') {
+    throw new UserError(`Crypto units of LDom ${name} cannot be changed while it is active: the domain's OS does not support crypto unit dynamic reconfiguration`);
+  }
+  const count = resultCount(op, c.crypto, n, 'crypto units', name);
+  c.crypto = count;
+  if (c === draft.delayed || d.state === 'inactive') return;
+  d.binding = { ...d.binding!, crypto: rebindCrypto(draft, d, count, d.binding!.strands) };
+}

@@ -1,0 +1,67 @@
+// Finding and guarding the domains a command edits.
+
+import { UserError } from '../errors.js';
+import type { Draft, DraftDomain } from '../manager.js';
+import type { DomainConstraints } from '../types.js';
+
+export const CONTROL_DOMAIN = 'primary';
+
+export type Say = (text: string) => void;
+
+export function findDomain(draft: Draft, name: string): DraftDomain {
+  const d = draft.domains.find((x) => x.constraints.name === name);
+  if (!d) throw new UserError(`LDom ${name} not found`);
+  return d;
+}
+
+/** The verified notice, framed by rules, printed ahead of a command while the control domain waits for its reboot. */
+export const DELAYED_NOTICE =
+  '----------------------------------------------------------------\n' +
+  '\n' +
+  'Notice: LDom primary is in the process of a delayed reconfiguration.\n' +
+  'Any changes made to primary will only take effect after it reboots.\n' +
+  '----------------------------------------------------------------\n';
+
+export const DELAYED_INITIATED =
+  'Initiating delayed reconfigure operation on LDom primary. All\n' +
+  'configuration changes for other LDoms are disabled until the\n' +
+  'LDom reboots, at which time the new configuration for LDom\n' +
+  'primary will also take effect.';
+
+/** While the control domain has a delayed reconfiguration pending, other domains cannot be changed. */
+export function guardOthers(draft: Draft, name: string, say: Say): void {
+  if (draft.delayed === null) return;
+  say(DELAYED_NOTICE.replace(/\n$/, ''));
+  if (name !== CONTROL_DOMAIN) throw new UserError(`Delayed reconfiguration of LDom ${name} is not permitted`);
+}
+
+/** Begin a delayed reconfiguration of the control domain (no-op when one is pending). */
+export function enterDelayed(draft: Draft, say: Say): DomainConstraints {
+  if (draft.delayed === null) {
+    draft.delayed = structuredClone(findDomain(draft, CONTROL_DOMAIN).constraints);
+    say(DELAYED_INITIATED);
+  }
+  return draft.delayed;
+}
+
+/** The constraints a change to `d` edits: the pending set for the control domain in delayed reconfiguration. */
+export function editable(draft: Draft, d: DraftDomain): DomainConstraints {
+  return d.constraints.name === CONTROL_DOMAIN && draft.delayed ? draft.delayed : d.constraints;
+}
+
+export function isControl(d: DraftDomain): boolean {
+  return d.constraints.name === CONTROL_DOMAIN;
+}
+
+/** All MAC addresses in use on the host (domains, switches, vnets), lower case. */
+export function macsInUse(draft: Draft): Set<string> {
+  const used = new Set<string>();
+  const add = (c: DomainConstraints) => {
+    if (c.mac) used.add(c.mac.toLowerCase());
+    for (const v of c.vsw) if (v.mac) used.add(v.mac.toLowerCase());
+    for (const v of c.vnets) if (v.mac) used.add(v.mac.toLowerCase());
+  };
+  for (const d of draft.domains) add(d.constraints);
+  if (draft.delayed) add(draft.delayed);
+  return used;
+}
