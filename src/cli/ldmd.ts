@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     async (op, ctx) => {
       switch (op) {
         case 'reboot-primary': {
-          const applied = await manager.mutate((draft) => applyAtReboot(draft));
+          const applied = await manager.mutate((draft) => applyAtReboot(draft), { modifies: false });
           await manager.machineOp({ kind: 'reboot', name: 'primary' });
           ctx.out(applied ? 'primary rebooted; the delayed reconfiguration took effect\n' : 'primary rebooted\n');
           return;

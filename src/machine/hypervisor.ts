@@ -128,7 +128,7 @@ export function powerOn(state: MachineState, now: number): MachineState {
 }
 
 /** Apply one operation from ldmd atomically: all changes or none. Replays of an applied seq are no-ops. */
-export function applyChanges(state: MachineState, seq: number, changes: MachineChange[], now: number): MachineState {
+export function applyChanges(state: MachineState, seq: number, changes: MachineChange[], now: number, modifies = true): MachineState {
   if (seq <= state.appliedSeq) return state;
   const domains = state.domains.map((d) => ({ ...d }));
   for (const ch of changes) {
@@ -158,7 +158,9 @@ export function applyChanges(state: MachineState, seq: number, changes: MachineC
   }
   const clash = findDoubleBinding(state.platform, domains);
   if (clash) throw new MachineError(`refused: ${clash}`);
-  return { ...state, domains, appliedSeq: seq, sp: { ...state.sp, modified: true } };
+  // A reboot or panic, or a delayed reconfiguration that the saved configuration already holds,
+  // leaves the running configuration as saved.
+  return { ...state, domains, appliedSeq: seq, sp: { ...state.sp, modified: modifies || state.sp.modified } };
 }
 
 export function addSpConfig(state: MachineState, name: string, domains: SnapshotDomain[], now: number): MachineState {

@@ -51,7 +51,7 @@ export class MachineServer {
       case 'domains':
         return summary(this.state);
       case 'apply':
-        return summary(this.commit(hv.applyChanges(this.state, msg.seq, msg.changes ?? [], now)));
+        return summary(this.commit(hv.applyChanges(this.state, msg.seq, msg.changes ?? [], now, msg.modifies !== false)));
       case 'sp-add':
         return summary(this.commit(hv.addSpConfig(this.state, msg.name, msg.domains, now)));
       case 'sp-remove':

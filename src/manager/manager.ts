@@ -176,7 +176,7 @@ export class Manager {
    * Run one state-changing command. `fn` edits a draft and returns its result; when it throws,
    * nothing is applied anywhere. Otherwise the machine applies the bindings, then SQLite commits.
    */
-  async mutate<T>(fn: (draft: Draft, view: HostView) => T | Promise<T>): Promise<T> {
+  async mutate<T>(fn: (draft: Draft, view: HostView) => T | Promise<T>, opts: { modifies?: boolean } = {}): Promise<T> {
     return this.lock.run(async () => {
       await this.refresh();
       const before = this.currentDomains();
@@ -187,12 +187,12 @@ export class Manager {
         pmPolicy: this.sp.pmPolicy,
       };
       const result = await fn(draft, this.viewNow());
-      await this.apply(before, draft);
+      await this.apply(before, draft, opts.modifies !== false);
       return result;
     });
   }
 
-  private async apply(before: Domain[], draft: Draft): Promise<void> {
+  private async apply(before: Domain[], draft: Draft, modifies: boolean): Promise<void> {
     const names = new Set<string>();
     for (const d of draft.domains) {
       if (names.has(d.constraints.name)) throw new Error(`internal: duplicate domain ${d.constraints.name}`);
@@ -231,7 +231,7 @@ export class Manager {
     const delayedChanged = JSON.stringify(this.delayed) !== JSON.stringify(draft.delayed);
     if (!changes.length && !upserts.length && !removed.length && !delayedChanged) return;
 
-    const ms = await this.machine.call<MachineSummary>('apply', { seq, changes });
+    const ms = await this.machine.call<MachineSummary>('apply', { seq, changes, modifies });
     this.store.commit(seq, ms.powerEpoch, draft.delayed, upserts, removed);
     this.seq = seq;
     this.machineDomains = ms.domains;
@@ -345,7 +345,7 @@ export class Manager {
   async machineOp(change: MachineChange): Promise<void> {
     await this.lock.run(async () => {
       const seq = this.seq + 1;
-      const ms = await this.machine.call<MachineSummary>('apply', { seq, changes: [change] });
+      const ms = await this.machine.call<MachineSummary>('apply', { seq, changes: [change], modifies: false });
       this.store.commit(seq, ms.powerEpoch, this.delayed, [], []);
       this.seq = seq;
       this.machineDomains = ms.domains;

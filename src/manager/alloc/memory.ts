@@ -47,16 +47,28 @@ export interface MemoryRule {
  * whole 256 MB (the 2.0 refusal text, §7.1).
  */
 export function memoryRule(state: MemoryState, autoAdj: boolean): MemoryRule {
+  const adjust = autoAdj ? 'adjust' : 'reject';
   switch (state) {
     case 'inactive':
-      return { sizeAlign: autoAdj ? DR_ALIGN : 1, addAlign: 1, removeAlign: 1, misaligned: 'adjust', growAlign: BIND_ALIGN, shrinkAlign: BIND_ALIGN };
+      return makeRule(autoAdj ? DR_ALIGN : 1, 1, 1, 'adjust', BIND_ALIGN, BIND_ALIGN);
     case 'bound':
-      return { sizeAlign: autoAdj ? DR_ALIGN : BIND_ALIGN, addAlign: 1, removeAlign: 1, misaligned: 'adjust', growAlign: BIND_ALIGN, shrinkAlign: BIND_ALIGN };
+      return makeRule(autoAdj ? DR_ALIGN : BIND_ALIGN, 1, 1, 'adjust', BIND_ALIGN, BIND_ALIGN);
     case 'active':
-      return { sizeAlign: 1, addAlign: DR_ALIGN, removeAlign: DR_ALIGN, misaligned: autoAdj ? 'adjust' : 'reject', growAlign: DR_ALIGN, shrinkAlign: DR_ALIGN };
+      return makeRule(1, DR_ALIGN, DR_ALIGN, adjust, DR_ALIGN, DR_ALIGN);
     case 'delayed':
-      return { sizeAlign: BIND_ALIGN, addAlign: 1, removeAlign: DR_ALIGN, misaligned: autoAdj ? 'adjust' : 'reject', growAlign: BIND_ALIGN, shrinkAlign: DR_ALIGN };
+      return makeRule(BIND_ALIGN, 1, DR_ALIGN, adjust, BIND_ALIGN, DR_ALIGN);
   }
+}
+
+function makeRule(
+  sizeAlign: number,
+  addAlign: number,
+  removeAlign: number,
+  misaligned: 'reject' | 'adjust',
+  growAlign: number,
+  shrinkAlign: number,
+): MemoryRule {
+  return { sizeAlign, addAlign, removeAlign, misaligned, growAlign, shrinkAlign };
 }
 
 export interface MemoryChangeRequest {

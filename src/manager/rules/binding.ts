@@ -4,7 +4,8 @@
 import type { PlatformSpec } from '../../platform/types.js';
 import { allocateStrands, releaseStrands } from '../alloc/cpu.js';
 import { allocateCrypto, releaseCrypto } from '../alloc/crypto.js';
-import { allocateMemory, growMemory, shrinkMemory } from '../alloc/memory.js';
+import { allocateMemory, growMemory, removableMemory, shrinkMemory } from '../alloc/memory.js';
+import { formatSize } from '../../format/units.js';
 import { allocateConsolePort } from '../alloc/console.js';
 import { UserError } from '../errors.js';
 import { freeMemory, type MemoryRow } from '../inventory.js';
@@ -164,7 +165,13 @@ export function rebindMemory(draft: Draft, d: DraftDomain, size: number, align: 
   const b = d.binding!;
   const current = b.mblocks.reduce((n, m) => n + m.size, 0);
   if (size === current) return b.mblocks;
-  if (size < current) return shrinkMemory(b.mblocks, current - size, align);
+  if (size < current) {
+    const removable = removableMemory(b.mblocks, align);
+    if (current - size > removable) {
+      throw new UserError(`Unable to remove ${formatSize(current - size)} of memory from LDom ${d.constraints.name}: only ${formatSize(removable)} can be removed in ${formatSize(align)} units`);
+    }
+    return shrinkMemory(b.mblocks, current - size, align);
+  }
   const raMode = d.constraints.name === CONTROL_DOMAIN ? 'identity' : 'contiguous';
   return check(d.constraints.name, growMemory(b.mblocks, freeRanges(draft, d.constraints.name), size - current, { align, raMode }));
 }
