@@ -6,7 +6,7 @@
 
 import type { HostConfig } from '../host/config.js';
 import { hostPaths } from '../host/config.js';
-import { RpcClient } from '../ipc/rpc-client.js';
+import { RpcClient, RpcError } from '../ipc/rpc-client.js';
 import type { MachineChange, MachineDomain, SnapshotDomain } from '../machine/types.js';
 import type { PlatformSpec } from '../platform/types.js';
 import { UserError } from './errors.js';
@@ -68,8 +68,37 @@ export class Manager {
   private constructor(
     readonly host: HostConfig,
     private readonly store: Store,
-    private readonly machine: RpcClient,
+    private machine: RpcClient,
+    private readonly machineSocket: string,
   ) {}
+
+  /**
+   * The link to the machine process. If it went away (the process was killed and restarted), connect
+   * again and reconcile: an operation in flight when it died may or may not have been applied.
+   */
+  private async link(): Promise<RpcClient> {
+    if (!this.machine.isClosed) return this.machine;
+    try {
+      this.machine = await RpcClient.connect(this.machineSocket, 2000);
+    } catch (e) {
+      throw new UserError(`Unable to reach the hypervisor of host ${this.host.name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    await this.reconcile();
+    return this.machine;
+  }
+
+  /** A machine call; a lost connection is reported to the user, and the next call reconnects. */
+  private async call<T>(op: string, params: Record<string, unknown> = {}): Promise<T> {
+    const m = await this.link();
+    try {
+      return await m.call<T>(op, params);
+    } catch (e) {
+      if (e instanceof RpcError && m.isClosed) {
+        throw new UserError(`Lost the connection to the hypervisor of host ${this.host.name}; the operation may not have completed`);
+      }
+      throw e;
+    }
+  }
 
   get platform(): PlatformSpec {
     return this.host.platform;
@@ -78,7 +107,7 @@ export class Manager {
   static async open(host: HostConfig, machineSocket: string): Promise<Manager> {
     const machine = await RpcClient.connect(machineSocket);
     const store = new Store(hostPaths(host.dir).db);
-    const m = new Manager(host, store, machine);
+    const m = new Manager(host, store, machine, machineSocket);
     await m.reconcile();
     return m;
   }
@@ -126,7 +155,7 @@ export class Manager {
 
   /** Re-read what the hypervisor reports (runtime moves on without ldmd). */
   private async refresh(): Promise<void> {
-    const ms = await this.machine.call<MachineSummary>('domains');
+    const ms = await this.call<MachineSummary>('domains');
     if (ms.powerEpoch !== this.powerEpoch) {
       await this.reconcile();
       return;
@@ -231,7 +260,7 @@ export class Manager {
     const delayedChanged = JSON.stringify(this.delayed) !== JSON.stringify(draft.delayed);
     if (!changes.length && !upserts.length && !removed.length && !delayedChanged) return;
 
-    const ms = await this.machine.call<MachineSummary>('apply', { seq, changes, modifies });
+    const ms = await this.call<MachineSummary>('apply', { seq, changes, modifies });
     this.store.commit(seq, ms.powerEpoch, draft.delayed, upserts, removed);
     this.seq = seq;
     this.machineDomains = ms.domains;
@@ -283,7 +312,7 @@ export class Manager {
   async addSpConfig(name: string): Promise<void> {
     await this.lock.run(async () => {
       await this.refresh();
-      const ms = await this.machine.call<MachineSummary>('sp-add', { name, domains: this.snapshot() });
+      const ms = await this.call<MachineSummary>('sp-add', { name, domains: this.snapshot() });
       this.sp = ms.sp;
       this.autosave();
     });
@@ -294,7 +323,7 @@ export class Manager {
     await this.lock.run(async () => {
       const a = readAutosave(this.host.dir, autosaveName);
       if (!a) throw new UserError(`The autosave configuration ${autosaveName} does not exist`);
-      const ms = await this.machine.call<MachineSummary>('sp-add', { name: target, domains: a.domains });
+      const ms = await this.call<MachineSummary>('sp-add', { name: target, domains: a.domains });
       this.sp = ms.sp;
     });
   }
@@ -308,7 +337,7 @@ export class Manager {
   /** `list-spconfig -r [name]`: autosaved configurations, `[newer]` when newer than the SP copy. */
   async renderAutosaves(only?: string): Promise<string> {
     return this.lock.run(async () => {
-      const ms = await this.machine.call<{ sp: { configs: { name: string; savedAt: number }[] } }>('state');
+      const ms = await this.call<{ sp: { configs: { name: string; savedAt: number }[] } }>('state');
       const all = listAutosaves(this.host.dir).filter((a) => only === undefined || a.name === only);
       if (only !== undefined && all.length === 0) throw new UserError(`The autosave configuration ${only} does not exist`);
       return all
@@ -322,21 +351,21 @@ export class Manager {
 
   async removeSpConfig(name: string): Promise<void> {
     await this.lock.run(async () => {
-      const ms = await this.machine.call<MachineSummary>('sp-remove', { name });
+      const ms = await this.call<MachineSummary>('sp-remove', { name });
       this.sp = ms.sp;
     });
   }
 
   async setSpConfig(name: string): Promise<void> {
     await this.lock.run(async () => {
-      const ms = await this.machine.call<MachineSummary>('sp-next', { name });
+      const ms = await this.call<MachineSummary>('sp-next', { name });
       this.sp = ms.sp;
     });
   }
 
   async setPmPolicy(policy: PmPolicy): Promise<void> {
     await this.lock.run(async () => {
-      const ms = await this.machine.call<MachineSummary>('pm-policy', { policy });
+      const ms = await this.call<MachineSummary>('pm-policy', { policy });
       this.sp = ms.sp;
     });
   }
@@ -345,7 +374,7 @@ export class Manager {
   async machineOp(change: MachineChange): Promise<void> {
     await this.lock.run(async () => {
       const seq = this.seq + 1;
-      const ms = await this.machine.call<MachineSummary>('apply', { seq, changes: [change], modifies: false });
+      const ms = await this.call<MachineSummary>('apply', { seq, changes: [change], modifies: false });
       this.store.commit(seq, ms.powerEpoch, this.delayed, [], []);
       this.seq = seq;
       this.machineDomains = ms.domains;
@@ -356,14 +385,14 @@ export class Manager {
 
   async powerCycle(): Promise<void> {
     await this.lock.run(async () => {
-      await this.machine.call('power-cycle');
+      await this.call('power-cycle');
       await this.reconcile();
     });
   }
 
   /** The full machine state, for tests and `ldoms` diagnostics. */
   machineState(): Promise<unknown> {
-    return this.machine.call('state');
+    return this.call('state');
   }
 }
 

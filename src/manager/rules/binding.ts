@@ -173,7 +173,7 @@ export function rebindMemory(draft: Draft, d: DraftDomain, size: number, align: 
     return shrinkMemory(b.mblocks, current - size, align);
   }
   const raMode = d.constraints.name === CONTROL_DOMAIN ? 'identity' : 'contiguous';
-  return check(d.constraints.name, growMemory(b.mblocks, freeRanges(draft, d.constraints.name), size - current, { align, raMode }));
+  return check(d.constraints.name, growMemory(b.mblocks, freeRanges(draft), size - current, { align, raMode }));
 }
 
 export type { MemoryRow, PlatformSpec };

@@ -43,6 +43,7 @@ export function changeVcpus(draft: Draft, name: string, op: CountOp, n: number, 
       throw new UserError(`LDom ${name} is limited to ${c.maxCores} cores (max-cores)`);
     }
   }
+  if (c === draft.delayed) checkCryptoFits(draft, name, c.crypto, count);
   c.vcpus = count;
   c.wholeCore = wholeCore;
   if (cores) c.maxCores = count / spc;
@@ -69,7 +70,22 @@ export function changeCrypto(draft: Draft, name: string, op: CountOp, n: number,
     throw new UserError(`Crypto units of LDom ${name} cannot be changed while it is active: the domain's OS does not support crypto unit dynamic reconfiguration`);
   }
   const count = resultCount(op, c.crypto, n, 'crypto units', name);
+  if (c === draft.delayed) checkCryptoFits(draft, name, count, c.vcpus);
   c.crypto = count;
   if (c === draft.delayed || d.state === 'inactive') return;
   d.binding = { ...d.binding!, crypto: rebindCrypto(draft, d, count, d.binding!.strands) };
+}
+
+/**
+ * A crypto unit serves the strands of its own core, so the control domain's pending configuration
+ * must span at least as many cores as it has crypto units: its reboot cannot fail halfway.
+ */
+function checkCryptoFits(draft: Draft, name: string, crypto: number, vcpus: number): void {
+  const spc = draft.platform.cpu.strandsPerCore;
+  if (crypto > Math.ceil(vcpus / spc)) {
+    throw new UserError(
+      `LDom ${name} would have ${crypto} crypto units but only ${vcpus} virtual CPUs: each crypto unit needs virtual CPUs on its core; ` +
+        `remove crypto units first (ldm set-crypto) or keep at least ${crypto * spc} virtual CPUs`,
+    );
+  }
 }
