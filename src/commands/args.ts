@@ -8,6 +8,8 @@ export function usage(spec: CommandSpec): string {
 }
 
 const PROP = /^([A-Za-z][A-Za-z0-9_?.\-]*)=([\s\S]*)$/;
+/** OpenBoot variable names (`security-#badlogins`, ...) are wider than property names; rules check them. */
+const ANY_PROP = /^([^=]*)=([\s\S]*)$/;
 
 export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   const options = new Map<string, string | true>();
@@ -40,10 +42,12 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
       } else options.set(a, true);
       continue;
     }
-    const m = PROP.exec(a);
-    if (m && spec.props && operands.length === 0) {
-      if (spec.props !== '*' && !spec.props.includes(m[1])) bad(`Invalid property: ${m[1]}`);
-      if (spec.props !== '*' && props.some(([k]) => k === m[1])) bad(`Property ${m[1]} given more than once`);
+    const m = (spec.props === '*' ? ANY_PROP : PROP).exec(a);
+    if (m && operands.length === 0) {
+      // A subcommand without properties would otherwise take `name=value` as its first operand
+      // and complain about a later, correct one.
+      if (spec.props !== '*' && !spec.props?.includes(m[1])) bad(`Invalid property: ${m[1]}`);
+      if (props.some(([k]) => k === m[1])) bad(`Property ${m[1]} given more than once`);
       props.push([m[1], m[2]]);
       continue;
     }

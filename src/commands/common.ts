@@ -34,3 +34,10 @@ export function selectDomains(view: HostView, names: string[]): Domain[] {
     return d;
   });
 }
+
+/** A name given twice would fail later with a misleading "not found" or "already exists". */
+export function distinct(names: string[], what: string): string[] {
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new UserError(`${what} ${twice} is given more than once`);
+  return names;
+}

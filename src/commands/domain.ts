@@ -4,7 +4,7 @@ import { UserError } from '../manager/errors.js';
 import { addDomain, removeDomain, setDomain, type DomainProps } from '../manager/rules/domain.js';
 import { createFromSpec } from '../manager/rules/import.js';
 import { xmlToConstraints } from '../xml/constraints.js';
-import { change, propMap, random } from './common.js';
+import { change, distinct, propMap, random } from './common.js';
 import type { CommandSpec, ParsedArgs } from './types.js';
 
 function domainProps(args: ParsedArgs): DomainProps {
@@ -38,6 +38,7 @@ export const domainCommands: CommandSpec[] = [
       }
       if (args.operands.length === 0) throw new UserError('Missing domain name');
       if (args.props.length && args.operands.length > 1) throw new UserError('Properties can be given for one domain only');
+      distinct(args.operands, 'LDom');
       await change(ctx, (draft, say) => args.operands.forEach((n) => addDomain(draft, n, domainProps(args), random, say)));
     },
   },
@@ -77,7 +78,7 @@ export const domainCommands: CommandSpec[] = [
       const all = args.options.has('-a');
       if (all === (args.operands.length > 0)) throw new UserError(all ? 'remove-domain -a takes no domain names' : 'Missing domain name');
       await change(ctx, (draft, say) => {
-        const names = all ? draft.domains.map((d) => d.constraints.name).filter((n) => n !== 'primary').reverse() : args.operands;
+        const names = all ? draft.domains.map((d) => d.constraints.name).filter((n) => n !== 'primary').reverse() : distinct(args.operands, 'LDom');
         for (const n of names) removeDomain(draft, n, say);
       });
     },

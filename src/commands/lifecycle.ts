@@ -6,7 +6,7 @@ import { bindDomain, startDomain, stopDomain, unbindDomain } from '../manager/ru
 import { findDomain, guardOthers, CONTROL_DOMAIN } from '../manager/rules/draft.js';
 import { createFromSpec } from '../manager/rules/import.js';
 import { xmlToConstraints } from '../xml/constraints.js';
-import { change, random } from './common.js';
+import { change, distinct, random } from './common.js';
 import type { CommandContext, CommandSpec, ParsedArgs } from './types.js';
 
 /** Names from `-i file` (creating or replacing those domains first), `-a`, or the operands. */
@@ -73,7 +73,7 @@ export const lifecycleCommands: CommandSpec[] = [
             bindDomain(draft, s.name);
           }
         } else if (all) names = draft.domains.filter((d) => d.state === 'bound').map((d) => d.constraints.name);
-        else names = args.operands;
+        else names = distinct(args.operands, 'LDom');
         for (const n of names) {
           guardOthers(draft, n, say);
           startDomain(draft, n);
@@ -97,7 +97,7 @@ export const lifecycleCommands: CommandSpec[] = [
       const stopped = await change(ctx, (draft, say) => {
         const names = all
           ? draft.domains.filter((d) => d.state === 'active' && d.constraints.name !== CONTROL_DOMAIN).map((d) => d.constraints.name)
-          : args.operands;
+          : distinct(args.operands, 'LDom');
         for (const n of names) {
           guardOthers(draft, n, say);
           stopDomain(draft, n);

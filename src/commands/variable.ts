@@ -3,7 +3,7 @@
 import { renderListVariable } from '../format/list-spconfig.js';
 import { UserError } from '../manager/errors.js';
 import { addVariables, removeVariables, setVariables } from '../manager/rules/variables.js';
-import { change, selectDomains } from './common.js';
+import { change, distinct, selectDomains } from './common.js';
 import type { CommandSpec } from './types.js';
 
 export const variableCommands: CommandSpec[] = [
@@ -39,7 +39,8 @@ export const variableCommands: CommandSpec[] = [
     operands: [2, Infinity],
     async run(ctx, args) {
       const ldom = args.operands[args.operands.length - 1];
-      await change(ctx, (draft, say) => removeVariables(draft, ldom, args.operands.slice(0, -1), say));
+      const names = distinct(args.operands.slice(0, -1), 'Variable');
+      await change(ctx, (draft, say) => removeVariables(draft, ldom, names, say));
     },
   },
   {

@@ -27,23 +27,27 @@ export function changeVcpus(draft: Draft, name: string, op: CountOp, n: number, 
     // Whole-core is switched only on inactive domains, or on the control domain in a delayed reconfiguration.
     throw new UserError(`The whole-core constraint of LDom ${name} can only be changed while the domain is inactive`);
   }
-  const c = isControl(d) && (draft.delayed || cores) ? enterDelayed(draft, say) : d.constraints;
+  const delayed = isControl(d) && (draft.delayed !== null || cores);
+  // Validate on the constraints the change would edit; the delayed reconfiguration (and its
+  // announcement) starts only once the request is known to be acceptable.
+  const c0 = delayed ? editable(draft, d) : d.constraints;
   const unit = cores ? spc : 1;
-  if (cores && !c.wholeCore && op !== 'set' && c.vcpus % spc !== 0) {
-    throw new UserError(`LDom ${name} has ${c.vcpus} virtual CPUs, which is not a whole number of cores (${spc} virtual CPUs each)`);
+  if (cores && !c0.wholeCore && op !== 'set' && c0.vcpus % spc !== 0) {
+    throw new UserError(`LDom ${name} has ${c0.vcpus} virtual CPUs, which is not a whole number of cores (${spc} virtual CPUs each)`);
   }
-  const current = cores ? Math.floor(c.vcpus / spc) : c.vcpus;
+  const current = cores ? Math.floor(c0.vcpus / spc) : c0.vcpus;
   const count = resultCount(op, current, n, cores ? 'cores' : 'virtual CPUs', name) * unit;
   if (count < 1) throw new UserError(`LDom ${name} must have at least one virtual CPU`);
 
-  const wholeCore = cores ? true : c.wholeCore;
-  if (!cores && c.wholeCore) {
+  const wholeCore = cores ? true : c0.wholeCore;
+  if (!cores && c0.wholeCore) {
     if (count % spc !== 0) throw new UserError(`LDom ${name} has the whole-core constraint: the number of virtual CPUs must be a multiple of ${spc}`);
-    if (c.maxCores !== null && count / spc > c.maxCores && !(d.state === 'inactive' || (isControl(d) && draft.delayed))) {
-      throw new UserError(`LDom ${name} is limited to ${c.maxCores} cores (max-cores)`);
+    if (c0.maxCores !== null && count / spc > c0.maxCores && !(d.state === 'inactive' || (isControl(d) && draft.delayed))) {
+      throw new UserError(`LDom ${name} is limited to ${c0.maxCores} cores (max-cores)`);
     }
   }
-  if (c === draft.delayed) checkCryptoFits(draft, name, c.crypto, count);
+  if (delayed) checkCryptoFits(draft, name, c0.crypto, count);
+  const c = delayed ? enterDelayed(draft, say) : d.constraints;
   c.vcpus = count;
   c.wholeCore = wholeCore;
   if (cores) c.maxCores = count / spc;
@@ -64,13 +68,15 @@ export function changeCrypto(draft: Draft, name: string, op: CountOp, n: number,
   if (draft.platform.cpu.cryptoUnitsPerCore === 0) {
     throw new UserError(`This system (${draft.platform.model}) has no crypto units that can be assigned to domains`);
   }
-  let c = editable(draft, d);
-  if (isControl(d) && d.state === 'active') c = enterDelayed(draft, say);
-  else if (d.state === 'active') {
+  if (!isControl(d) && d.state === 'active') {
     throw new UserError(`Crypto units of LDom ${name} cannot be changed while it is active: the domain's OS does not support crypto unit dynamic reconfiguration`);
   }
-  const count = resultCount(op, c.crypto, n, 'crypto units', name);
-  if (c === draft.delayed) checkCryptoFits(draft, name, count, c.vcpus);
+  // The active control domain changes crypto units at its reboot: validate before announcing that.
+  const delayed = isControl(d) && (draft.delayed !== null || d.state === 'active');
+  const c0 = editable(draft, d);
+  const count = resultCount(op, c0.crypto, n, 'crypto units', name);
+  if (delayed) checkCryptoFits(draft, name, count, c0.vcpus);
+  const c = delayed ? enterDelayed(draft, say) : c0;
   c.crypto = count;
   if (c === draft.delayed || d.state === 'inactive') return;
   d.binding = { ...d.binding!, crypto: rebindCrypto(draft, d, count, d.binding!.strands) };

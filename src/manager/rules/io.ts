@@ -4,7 +4,7 @@
 import type { IoDevice } from '../../platform/types.js';
 import { UserError } from '../errors.js';
 import type { Draft } from '../manager.js';
-import { enterDelayed, findDomain, guardOthers, isControl, type Say } from './draft.js';
+import { editable, enterDelayed, findDomain, guardOthers, isControl, type Say } from './draft.js';
 
 export function resolveIoDevice(draft: Draft, text: string): IoDevice {
   const dev = draft.platform.io.find((x) => x.dev === text || x.dev === text.replace(/^\//, '') || x.alias === text);
@@ -18,11 +18,11 @@ export function addIo(draft: Draft, text: string, ldom: string, say: Say): void 
   guardOthers(draft, ldom, say);
   const dev = resolveIoDevice(draft, text);
   if (isControl(d)) {
-    const c = enterDelayed(draft, say);
-    if (c.io.includes(dev.dev)) throw new UserError(`I/O device ${dev.alias} is already assigned to LDom ${ldom}`);
+    // Check against the pending set before announcing a delayed reconfiguration that a refusal would not start.
+    if (editable(draft, d).io.includes(dev.dev)) throw new UserError(`I/O device ${dev.alias} is already assigned to LDom ${ldom}`);
     const owner = draft.domains.find((x) => x !== d && x.binding?.io.includes(dev.dev));
     if (owner) throw new UserError(`I/O device ${dev.alias} is bound to LDom ${owner.constraints.name}`);
-    c.io.push(dev.dev);
+    enterDelayed(draft, say).io.push(dev.dev);
     return;
   }
   if (d.state !== 'inactive') throw new UserError(`LDom ${ldom} must be stopped and unbound before I/O devices can be added`);
@@ -35,8 +35,8 @@ export function removeIo(draft: Draft, text: string, ldom: string, say: Say): vo
   guardOthers(draft, ldom, say);
   const dev = resolveIoDevice(draft, text);
   if (isControl(d)) {
+    if (!editable(draft, d).io.includes(dev.dev)) throw new UserError(`I/O device ${dev.alias} is not assigned to LDom ${ldom}`);
     const c = enterDelayed(draft, say);
-    if (!c.io.includes(dev.dev)) throw new UserError(`I/O device ${dev.alias} is not assigned to LDom ${ldom}`);
     c.io = c.io.filter((x) => x !== dev.dev);
     return;
   }

@@ -24,13 +24,13 @@ export function changeMemory(draft: Draft, name: string, op: MemoryOp, amount: n
     constraint: d.state === 'bound' ? d.constraints.memory : undefined,
   });
   if (!plan.ok) throw new UserError(plan.message);
-  for (const line of plan.value.notices) say(line);
   if (pending) {
     // Takes effect when the control domain reboots (rules/reconf.ts).
     pending.memory = plan.value.constraint;
-    return;
+  } else {
+    d.constraints.memory = plan.value.constraint;
+    if (d.state !== 'inactive') d.binding = { ...d.binding!, mblocks: rebindMemory(draft, d, plan.value.size, plan.value.align) };
   }
-  d.constraints.memory = plan.value.constraint;
-  if (d.state === 'inactive') return;
-  d.binding = { ...d.binding!, mblocks: rebindMemory(draft, d, plan.value.size, plan.value.align) };
+  // "has been allocated ... more memory" is only true once the blocks were found.
+  for (const line of plan.value.notices) say(line);
 }

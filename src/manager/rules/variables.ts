@@ -14,7 +14,7 @@ function each(draft: Draft, name: string, fn: (vars: Variable[]) => void): void 
 }
 
 function checkVarName(n: string): void {
-  if (!isValidVariableName(n)) throw new UserError(`Invalid variable name: ${n}`);
+  if (!isValidVariableName(n)) throw new UserError(n ? `Invalid variable name: ${n}` : 'Missing variable name before =');
 }
 
 export function addVariables(draft: Draft, name: string, pairs: [string, string][], say: Say): void {
