@@ -187,6 +187,8 @@ const READ_ARGV: string[][] = [
 ];
 
 test('the tables of this test cover the whole command table', () => {
+  const missing = WRITE.filter((n) => !(n in WRITE_ARGV));
+  assert.deepEqual(missing, [], `write commands without an invocation in WRITE_ARGV: ${missing.join(', ')}`);
   assert.deepEqual(Object.keys(WRITE_ARGV).sort(), [...WRITE].sort());
   for (const [name, argv] of Object.entries(WRITE_ARGV)) assert.equal(resolveCommand(argv[0])?.name, name);
   for (const argv of WRITE_VARIANTS) assert.equal(resolveCommand(argv[0])?.auth, 'solaris.ldoms.write', argv[0]);
@@ -218,7 +220,8 @@ test('solaris.ldoms.read: every list command works, every write command is refus
   assert.equal(await ldoms('auth', 'list'), 'nobody::::auths=solaris.ldoms.read\n');
 
   const uptime = /\|uptime=\d*|\b\d+[smhd]\b/g;
-  for (const argv of READ_ARGV) {
+  const reads = [...READ_ARGV, ...READ.filter((n) => !READ_ARGV.some((a) => a[0] === n)).map((n) => [n])];
+  for (const argv of reads) {
     const r = await nobody(...argv);
     assert.equal(r.code, 0, `ldm ${argv.join(' ')}: ${r.stderr}`);
     assert.notEqual(r.stdout, '', `ldm ${argv.join(' ')} printed nothing`);
@@ -228,7 +231,10 @@ test('solaris.ldoms.read: every list command works, every write command is refus
   }
 
   const before = await snapshot();
-  for (const argv of [...Object.values(WRITE_ARGV), ...WRITE_VARIANTS]) {
+  // Straight from the table, so that a write command added later is checked too.
+  const writes = WRITE.map((n) => WRITE_ARGV[n] ?? [n]);
+  assert.ok(writes.length >= 40, 'the table lists the write commands');
+  for (const argv of [...writes, ...WRITE_VARIANTS]) {
     const r = await nobody(...argv);
     assertRefused(r, `ldm ${argv.join(' ')}`);
     assert.match(r.stderr, /does not have the solaris\.ldoms\.write authorization\n$/);

@@ -115,6 +115,7 @@ function constraints(name: string, over: Partial<DomainConstraints> = {}): Domai
     vnets: [],
     vdisks: [],
     console: {},
+    policies: [],
     ...over,
   };
 }

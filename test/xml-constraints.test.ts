@@ -326,6 +326,7 @@ function domain(name: string, extra: Partial<DomainConstraints> = {}): DomainCon
     vnets: [],
     vdisks: [],
     console: {},
+    policies: [],
     ...extra,
   };
 }

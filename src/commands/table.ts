@@ -8,6 +8,7 @@ import { ioCommands } from './io.js';
 import { lifecycleCommands } from './lifecycle.js';
 import { listingCommands } from './listing.js';
 import { memoryCommands } from './memory.js';
+import { policyCommands } from './policy.js';
 import { reconfCommands } from './reconf.js';
 import { spconfigCommands } from './spconfig.js';
 import { variableCommands } from './variable.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...consoleCommands,
   ...variableCommands,
   ...spconfigCommands,
+  ...policyCommands,
   ...listingCommands,
 ];
 

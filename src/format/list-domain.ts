@@ -33,7 +33,7 @@ export interface ListBindingsOptions {
 type Key =
   | 'softstate' | 'uuid' | 'mac' | 'hostid' | 'control' | 'dependency' | 'core' | 'vcpu' | 'mau'
   | 'memory' | 'variables' | 'io' | 'vldc' | 'vcc' | 'vsw' | 'vds' | 'network' | 'disk' | 'vldcc'
-  | 'vcons' | 'constraint' | 'status';
+  | 'vcons' | 'constraint' | 'policy' | 'status';
 
 interface Renderer {
   human: (ctx: SectionContext, d: Domain) => Section | null;
@@ -65,6 +65,7 @@ const CATALOG: [Key, Renderer][] = [
   ['vldcc', { human: (_c, d) => s.vldccSection(d), parseable: (_c, d) => r.vldccRecords(d) }],
   ['vcons', { human: s.vconsSection, parseable: r.vconsRecords }],
   ['constraint', { human: s.constraintSection, parseable: r.constraintRecords }],
+  ['policy', { human: (_c, d) => s.policySection(d), parseable: (_c, d) => r.policyRecords(d) }],
   ['status', { human: s.statusSection, parseable: r.statusRecords }],
 ];
 
@@ -91,7 +92,7 @@ const FORMAT_KEYS: Record<ListFormat, Key[]> = {
   memory: ['memory'],
   network: ['mac', 'vsw', 'network'],
   physio: ['io'],
-  resmgmt: ['constraint'],
+  resmgmt: ['constraint', 'policy'],
   serial: ['vldc', 'vldcc'],
   stats: [],
   status: ['status'],

@@ -163,6 +163,16 @@ export function constraintRecords(ctx: SectionContext, d: Domain): string[] {
   return [`CONSTRAINT|cpu=whole-core|max-cores=${cores}`];
 }
 
+/** `-o resmgmt -p`: one POLICY record per policy, every field `k=v`. */
+export function policyRecords(d: Domain): string[] {
+  const lim = (n: number | null) => (n === null ? 'unlimited' : String(n));
+  return (d.constraints.policies ?? []).map(
+    (p) =>
+      `POLICY|status=${p.enable ? 'on' : 'off'}|pri=${p.priority}|min=${p.vcpuMin}|max=${lim(p.vcpuMax)}|lo=${p.utilLower}|up=${p.utilUpper}` +
+      `|begin=${p.todBegin}|end=${p.todEnd}|rate=${p.sampleRate}|em=${p.elasticMargin}|attack=${lim(p.attack)}|decay=${lim(p.decay)}|name=${p.name}`,
+  );
+}
+
 export function statusRecords(ctx: SectionContext, d: Domain): string[] {
   const op = ctx.operationStatus?.(d);
   if (op) return ['STATUS', ...op.parseable];

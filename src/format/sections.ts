@@ -269,6 +269,29 @@ export function constraintSection(ctx: SectionContext, d: Domain): Section | nul
   return section('CONSTRAINT', ['whole-core', `max-cores=${cores}`]);
 }
 
+/** DRM policies, one row each (`-o resmgmt`); layout [M], see docs/choices.md. */
+export function policySection(d: Domain): Section | null {
+  const ps = d.constraints.policies ?? [];
+  if (ps.length === 0) return null;
+  const lim = (n: number | null) => (n === null ? 'unlimited' : String(n));
+  const rows = ps.map((p) => [
+    p.enable ? 'on' : 'off',
+    String(p.priority),
+    String(p.vcpuMin),
+    lim(p.vcpuMax),
+    String(p.utilLower),
+    String(p.utilUpper),
+    p.todBegin,
+    p.todEnd,
+    String(p.sampleRate),
+    String(p.elasticMargin),
+    lim(p.attack),
+    lim(p.decay),
+    p.name,
+  ]);
+  return section('POLICY', autoTable(['STATUS', 'PRI', 'MIN', 'MAX', 'LO', 'UP', 'BEGIN', 'END', 'RATE', 'EM', 'ATK', 'DK', 'NAME'], rows));
+}
+
 /** The delayed reconfiguration operation as `-o status` names it. */
 export const DELAYED_RECONF_OPERATION = 'delayed reconfiguration';
 

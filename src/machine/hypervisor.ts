@@ -35,6 +35,7 @@ export function emptyConstraints(name: string): DomainConstraints {
     vnets: [],
     vdisks: [],
     console: {},
+    policies: [],
   };
 }
 

@@ -89,6 +89,24 @@ export interface Variable {
   value: string;
 }
 
+/** A dynamic resource management policy; `null` limits mean unlimited. */
+export interface DrmPolicy {
+  name: string;
+  enable: boolean;
+  priority: number;
+  attack: number | null;
+  decay: number | null;
+  elasticMargin: number;
+  sampleRate: number;
+  /** `hh:mm:ss` */
+  todBegin: string;
+  todEnd: string;
+  utilLower: number;
+  utilUpper: number;
+  vcpuMin: number;
+  vcpuMax: number | null;
+}
+
 export interface DomainConstraints {
   name: string;
   uuid: string;
@@ -115,6 +133,7 @@ export interface DomainConstraints {
   vnets: Vnet[];
   vdisks: Vdisk[];
   console: ConsoleConstraint;
+  policies: DrmPolicy[];
 }
 
 export interface DomainBinding {

@@ -1,0 +1,58 @@
+// add-policy, set-policy, remove-policy: dynamic resource management policies.
+
+import { UserError } from '../manager/errors.js';
+import { addPolicy, POLICY_PROPS, removePolicy, setPolicy } from '../manager/rules/policy.js';
+import { change } from './common.js';
+import type { CommandSpec, ParsedArgs } from './types.js';
+
+const PROPS_SYNOPSIS =
+  '[enable=yes|no] [priority=value] [attack=value] [decay=value] [elastic-margin=value] [sample-rate=value] ' +
+  '[tod-begin=hh:mm[:ss]] [tod-end=hh:mm[:ss]] [util-lower=percent] [util-upper=percent] [vcpu-min=value] [vcpu-max=value]';
+
+function split(args: ParsedArgs): { name: string | undefined; props: Map<string, string> } {
+  const props = new Map(args.props);
+  const name = props.get('name');
+  props.delete('name');
+  return { name, props };
+}
+
+export const policyCommands: CommandSpec[] = [
+  {
+    name: 'add-policy',
+    summary: 'add a resource management policy to domains',
+    synopsis: [`add-policy ${PROPS_SYNOPSIS} name=policy-name ldom...`],
+    auth: 'solaris.ldoms.write',
+    props: [...POLICY_PROPS, 'name'],
+    operands: [1, Infinity],
+    async run(ctx, args) {
+      const { name, props } = split(args);
+      await change(ctx, (draft, say) => addPolicy(draft, name, args.operands, props, say));
+    },
+  },
+  {
+    name: 'set-policy',
+    summary: 'change a resource management policy of domains',
+    synopsis: [`set-policy ${PROPS_SYNOPSIS} name=policy-name ldom...`],
+    auth: 'solaris.ldoms.write',
+    props: [...POLICY_PROPS, 'name'],
+    operands: [1, Infinity],
+    async run(ctx, args) {
+      const { name, props } = split(args);
+      await change(ctx, (draft, say) => setPolicy(draft, name, args.operands, props, say));
+    },
+  },
+  {
+    name: 'remove-policy',
+    summary: 'remove resource management policies from a domain',
+    synopsis: ['remove-policy [name=]policy-name... ldom'],
+    auth: 'solaris.ldoms.write',
+    props: ['name'],
+    operands: [1, Infinity],
+    async run(ctx, args) {
+      const names = [...args.props.map(([, v]) => v), ...args.operands.slice(0, -1)];
+      if (names.length === 0) throw new UserError('Missing policy name');
+      const ldom = args.operands[args.operands.length - 1];
+      await change(ctx, (draft, say) => removePolicy(draft, names, ldom, say));
+    },
+  },
+];
