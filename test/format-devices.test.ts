@@ -73,6 +73,8 @@ function constraints(name: string, over: Partial<DomainConstraints> = {}): Domai
     vdisks: [],
     console: {},
     policies: [],
+    vdpcs: [],
+    vdpcc: [],
     ...over,
   };
 }

@@ -116,6 +116,8 @@ function constraints(name: string, over: Partial<DomainConstraints> = {}): Domai
     vdisks: [],
     console: {},
     policies: [],
+    vdpcs: [],
+    vdpcc: [],
     ...over,
   };
 }

@@ -327,6 +327,8 @@ function domain(name: string, extra: Partial<DomainConstraints> = {}): DomainCon
     vdisks: [],
     console: {},
     policies: [],
+    vdpcs: [],
+    vdpcc: [],
     ...extra,
   };
 }

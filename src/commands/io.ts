@@ -28,6 +28,7 @@ export const ioCommands: CommandSpec[] = [
   },
   {
     name: 'list-io',
+    xmlAction: null,
     summary: 'list the I/O devices of the system and their owners',
     synopsis: ['list-io [-l] [-p]'],
     auth: 'solaris.ldoms.read',

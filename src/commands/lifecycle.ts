@@ -109,6 +109,7 @@ export const lifecycleCommands: CommandSpec[] = [
   },
   {
     name: 'panic-domain',
+    xmlAction: null,
     aliases: ['panic'],
     summary: "panic a domain's operating system",
     synopsis: ['panic-domain ldom'],

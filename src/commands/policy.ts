@@ -19,6 +19,7 @@ function split(args: ParsedArgs): { name: string | undefined; props: Map<string,
 export const policyCommands: CommandSpec[] = [
   {
     name: 'add-policy',
+    xmlAction: null,
     summary: 'add a resource management policy to domains',
     synopsis: [`add-policy ${PROPS_SYNOPSIS} name=policy-name ldom...`],
     auth: 'solaris.ldoms.write',
@@ -31,6 +32,7 @@ export const policyCommands: CommandSpec[] = [
   },
   {
     name: 'set-policy',
+    xmlAction: null,
     summary: 'change a resource management policy of domains',
     synopsis: [`set-policy ${PROPS_SYNOPSIS} name=policy-name ldom...`],
     auth: 'solaris.ldoms.write',
@@ -43,6 +45,7 @@ export const policyCommands: CommandSpec[] = [
   },
   {
     name: 'remove-policy',
+    xmlAction: null,
     summary: 'remove resource management policies from a domain',
     synopsis: ['remove-policy [name=]policy-name... ldom'],
     auth: 'solaris.ldoms.write',

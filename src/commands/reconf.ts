@@ -9,6 +9,7 @@ import type { CommandSpec } from './types.js';
 export const reconfCommands: CommandSpec[] = [
   {
     name: 'start-reconf',
+    xmlAction: null,
     summary: 'begin a delayed reconfiguration of the control domain',
     synopsis: ['start-reconf ldom'],
     auth: 'solaris.ldoms.write',

@@ -13,6 +13,7 @@ import { reconfCommands } from './reconf.js';
 import { spconfigCommands } from './spconfig.js';
 import { variableCommands } from './variable.js';
 import { vdsCommands } from './vds.js';
+import { vdpcsCommands } from './vdpcs.js';
 import { vswCommands } from './vsw.js';
 import type { CommandSpec } from './types.js';
 
@@ -26,6 +27,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...vswCommands,
   ...vdsCommands,
   ...consoleCommands,
+  ...vdpcsCommands,
   ...variableCommands,
   ...spconfigCommands,
   ...policyCommands,
@@ -47,6 +49,8 @@ const NOUNS: Record<string, string> = {
   vdiskserver: 'vds',
   vdiskserverdevice: 'vdsdev',
   vswitch: 'vsw',
+  ndpsldcs: 'vdpcs',
+  ndpsldcc: 'vdpcc',
 };
 
 const byName = new Map<string, CommandSpec>();
@@ -54,7 +58,7 @@ for (const c of COMMANDS) {
   byName.set(c.name, c);
   for (const a of c.aliases ?? []) byName.set(a, c);
 }
-const byXmlAction = new Map<string, CommandSpec>(COMMANDS.map((c) => [c.xmlAction ?? c.name, c]));
+const byXmlAction = new Map<string, CommandSpec>(COMMANDS.filter((c) => c.xmlAction !== null).map((c) => [c.xmlAction ?? c.name, c]));
 
 /** Find a subcommand by any of the names a user may type. */
 export function resolveCommand(word: string): CommandSpec | undefined {

@@ -35,8 +35,9 @@ export interface ParsedArgs {
 export interface CommandSpec {
   /** CLI name as in the 2.0 synopsis: `add-vcpu`, `list-domain`, `cancel-reconf`. */
   name: string;
-  /** XML `<action>` string where it differs from `name` (XML accepts no aliases). */
-  xmlAction?: string;
+  /** XML `<action>` string where it differs from `name` (XML accepts no aliases); null when the
+   *  2.0 XML interface has no such action (panic-domain, set-vdisk, policies, list-io, ...). */
+  xmlAction?: string | null;
   /** Extra names: shortcuts such as `bind`, `start`, `ls`. Verb/noun aliases are derived. */
   aliases?: string[];
   synopsis: string[];

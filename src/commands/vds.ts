@@ -44,7 +44,7 @@ export const vdsCommands: CommandSpec[] = [
   },
   {
     name: 'set-vdsdev',
-    xmlAction: 'set-vdiskserverdevice',
+    xmlAction: null,
     summary: 'change the options of a volume',
     synopsis: ['set-vdsdev options=[{ro,slice,excl}] [mpgroup=mpgroup] volume-name@service-name'],
     auth: 'solaris.ldoms.write',
@@ -81,6 +81,7 @@ export const vdsCommands: CommandSpec[] = [
   },
   {
     name: 'set-vdisk',
+    xmlAction: null,
     summary: 'change a virtual disk',
     synopsis: ['set-vdisk [timeout=seconds] [volume=volume-name@service-name] disk-name ldom'],
     auth: 'solaris.ldoms.write',

@@ -11,7 +11,7 @@ export function isControlDomain(d: Domain): boolean {
 /** A service domain provides a console concentrator, virtual switch or virtual disk server. */
 export function providesServices(d: Domain): boolean {
   const c = d.constraints;
-  return c.vcc.length > 0 || c.vsw.length > 0 || c.vds.length > 0;
+  return c.vcc.length > 0 || c.vsw.length > 0 || c.vds.length > 0 || (c.vdpcs ?? []).length > 0;
 }
 
 /**

@@ -33,7 +33,7 @@ export interface ListBindingsOptions {
 type Key =
   | 'softstate' | 'uuid' | 'mac' | 'hostid' | 'control' | 'dependency' | 'core' | 'vcpu' | 'mau'
   | 'memory' | 'variables' | 'io' | 'vldc' | 'vcc' | 'vsw' | 'vds' | 'network' | 'disk' | 'vldcc'
-  | 'vcons' | 'constraint' | 'policy' | 'status';
+  | 'vcons' | 'constraint' | 'policy' | 'status' | 'vdpcs' | 'vdpcc';
 
 interface Renderer {
   human: (ctx: SectionContext, d: Domain) => Section | null;
@@ -60,8 +60,10 @@ const CATALOG: [Key, Renderer][] = [
   ['vcc', { human: (_c, d) => s.vccSection(d), parseable: (_c, d) => r.vccRecords(d) }],
   ['vsw', { human: (_c, d) => s.vswSection(d), parseable: (_c, d) => r.vswRecords(d) }],
   ['vds', { human: (_c, d) => s.vdsSection(d), parseable: (_c, d) => r.vdsRecords(d) }],
+  ['vdpcs', { human: (_c, d) => s.vdpcsSection(d), parseable: (_c, d) => r.vdpcsRecords(d) }],
   ['network', { human: (_c, d) => s.networkSection(d), parseable: (_c, d) => r.vnetRecords(d) }],
   ['disk', { human: (_c, d) => s.diskSection(d), parseable: r.vdiskRecords }],
+  ['vdpcc', { human: (_c, d) => s.vdpccSection(d), parseable: (_c, d) => r.vdpccRecords(d) }],
   ['vldcc', { human: (_c, d) => s.vldccSection(d), parseable: (_c, d) => r.vldccRecords(d) }],
   ['vcons', { human: s.vconsSection, parseable: r.vconsRecords }],
   ['constraint', { human: s.constraintSection, parseable: r.constraintRecords }],
@@ -71,7 +73,7 @@ const CATALOG: [Key, Renderer][] = [
 
 const LONG: Key[] = [
   'uuid', 'mac', 'hostid', 'control', 'dependency', 'core', 'vcpu', 'mau', 'memory', 'variables',
-  'io', 'vcc', 'vsw', 'vds', 'network', 'disk', 'vcons',
+  'io', 'vcc', 'vsw', 'vds', 'vdpcs', 'network', 'disk', 'vdpcc', 'vcons',
 ];
 // `-e` = `-l` plus SOFTSTATE and the manager's own channels (addendum §3).
 const EXTENDED: Key[] = [...LONG, 'softstate', 'vldc', 'vldcc'];
@@ -93,7 +95,7 @@ const FORMAT_KEYS: Record<ListFormat, Key[]> = {
   network: ['mac', 'vsw', 'network'],
   physio: ['io'],
   resmgmt: ['constraint', 'policy'],
-  serial: ['vldc', 'vldcc'],
+  serial: ['vldc', 'vldcc', 'vdpcs', 'vdpcc'],
   stats: [],
   status: ['status'],
 };

@@ -179,3 +179,11 @@ export function statusRecords(ctx: SectionContext, d: Domain): string[] {
   if (d.delayedReconfig) return ['STATUS', '|op=delayed-reconfig'];
   return [];
 }
+
+export function vdpcsRecords(d: Domain): string[] {
+  return (d.constraints.vdpcs ?? []).map((v) => `VDPCS|name=${v.name}`);
+}
+
+export function vdpccRecords(d: Domain): string[] {
+  return (d.constraints.vdpcc ?? []).map((v) => `VDPCC|name=${v.name}|service=${v.service}@${v.serviceDomain}`);
+}

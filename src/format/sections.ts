@@ -305,3 +305,15 @@ export function statusSection(ctx: SectionContext, d: Domain): Section | null {
   if (d.delayedReconfig) return section('STATUS', ['OPERATION', DELAYED_RECONF_OPERATION]);
   return null;
 }
+
+/** Netra DPS services (1.2 `VDPCS` sample: a NAME column) and clients (NAME, SERVICE [M]). */
+export function vdpcsSection(d: Domain): Section | null {
+  const v = d.constraints.vdpcs ?? [];
+  return v.length ? section('VDPCS', ['NAME', ...v.map((x) => x.name)]) : null;
+}
+
+export function vdpccSection(d: Domain): Section | null {
+  const v = d.constraints.vdpcc ?? [];
+  if (!v.length) return null;
+  return section('VDPCC', fixedTable(['NAME', 'SERVICE'], [17], v.map((x) => [x.name, `${x.service}@${x.serviceDomain}`])));
+}

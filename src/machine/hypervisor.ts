@@ -36,6 +36,8 @@ export function emptyConstraints(name: string): DomainConstraints {
     vdisks: [],
     console: {},
     policies: [],
+    vdpcs: [],
+    vdpcc: [],
   };
 }
 

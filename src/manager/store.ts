@@ -49,7 +49,7 @@ export class Store {
       seq: Number(meta.get('seq') ?? 0),
       powerEpoch: Number(meta.get('powerEpoch') ?? 0),
       delayed: meta.has('delayed') ? (JSON.parse(meta.get('delayed')!) as DomainConstraints) : null,
-      domains: rows.map((r) => ({ constraints: { policies: [], ...JSON.parse(r.constraints) }, ord: r.ord, seq: r.seq })),
+      domains: rows.map((r) => ({ constraints: { policies: [], vdpcs: [], vdpcc: [], ...JSON.parse(r.constraints) }, ord: r.ord, seq: r.seq })),
     };
   }
 

@@ -49,6 +49,17 @@ export interface VdsService {
   volumes: VdsVolume[];
 }
 
+/** Netra Data Plane Software: a vdpcs service and the vdpcc clients of guests. */
+export interface VdpcsService {
+  name: string;
+}
+
+export interface Vdpcc {
+  name: string;
+  service: string;
+  serviceDomain: string;
+}
+
 export interface Vnet {
   name: string;
   /** Virtual switch service name (the switch lives in `serviceDomain`). */
@@ -134,6 +145,8 @@ export interface DomainConstraints {
   vdisks: Vdisk[];
   console: ConsoleConstraint;
   policies: DrmPolicy[];
+  vdpcs: VdpcsService[];
+  vdpcc: Vdpcc[];
 }
 
 export interface DomainBinding {

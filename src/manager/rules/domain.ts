@@ -103,6 +103,7 @@ export function removeDomain(draft: Draft, name: string, say: Say): void {
     if (oc.masters.includes(name)) throw new UserError(`LDom ${name} is a master of LDom ${oc.name}; remove the dependency first`);
     for (const v of oc.vnets) if (c.vsw.some((s) => s.name === v.service)) throw new UserError(`Virtual switch ${v.service} of LDom ${name} is in use by vnet ${v.name} of LDom ${oc.name}`);
     for (const k of oc.vdisks) if (c.vds.some((s) => s.name === k.service)) throw new UserError(`Virtual disk service ${k.service} of LDom ${name} is in use by vdisk ${k.name} of LDom ${oc.name}`);
+    for (const k of oc.vdpcc) if (c.vdpcs.some((s) => s.name === k.service)) throw new UserError(`Virtual data plane channel service ${k.service} of LDom ${name} is in use by vdpcc ${k.name} of LDom ${oc.name}`);
     if (oc.console.service && c.vcc.some((s) => s.name === oc.console.service)) throw new UserError(`Console service ${oc.console.service} of LDom ${name} is in use by LDom ${oc.name}`);
   }
   draft.domains.splice(draft.domains.indexOf(d), 1);
