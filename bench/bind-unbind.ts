@@ -2,6 +2,8 @@
 // would do it, then the same 256 operations over ldmd's socket without a process, to tell process
 // start-up from the daemon's work. After each pass, `ldm list-devices -p` must show the free
 // strands and memory that the guests' sizes predict, or the timings are of something else.
+// Last, one guest bound and unbound over and over, on an otherwise empty host and then beside 127
+// bound guests: how the daemon's cost per operation grows with the number of domains.
 
 import {
   BenchHome,
@@ -10,6 +12,7 @@ import {
   PRIMARY_VCPUS,
   fmt,
   freeResources,
+  interleave,
   median,
   must,
   ok,
@@ -25,6 +28,8 @@ const HOST = 'bench';
 const GUEST_MEMORY = 2 * 1024 ** 3;
 
 export interface BindOptions {
+  /** Rounds of the single-guest bind/unbind cycles. */
+  rounds: number;
   warmup: number;
   log: (text: string) => void;
 }
@@ -36,7 +41,6 @@ const name = (i: number) => `d${String(i).padStart(3, '0')}`;
 const vcpusOf = (i: number) => (i % 8 === 7 ? 1 : 2);
 
 async function populate(sock: string): Promise<void> {
-  await must(sock, 'add-vcc', 'port-range=5000-5199', 'primary-vcc0', 'primary');
   const names = Array.from({ length: GUESTS }, (_, i) => name(i));
   await must(sock, 'add-domain', ...names);
   for (let i = 0; i < GUESTS; i++) {
@@ -72,6 +76,20 @@ export async function runBindBenchmark(opts: BindOptions): Promise<string> {
     await startShrunkT52(home, HOST);
     const sock = home.socket(HOST);
     const env = home.env(HOST);
+    const baseline = async () => ok('node -e 0', await timeNode(NODE_E0, env)).ms;
+    const cycle = (guest: string, label: string) => [
+      { name: `daemon: bind, ${label}`, run: async () => ok(`ldm bind ${guest}`, await request(sock, ['bind', guest])).ms },
+      { name: `daemon: unbind, ${label}`, run: async () => ok(`ldm unbind ${guest}`, await request(sock, ['unbind', guest])).ms },
+    ];
+
+    opts.log(`bind-unbind: one guest alone, ${opts.warmup} + ${opts.rounds} bind/unbind cycles over the socket`);
+    await must(sock, 'add-vcc', 'port-range=5000-5199', 'primary-vcc0', 'primary');
+    await must(sock, 'add-domain', 'solo');
+    await must(sock, 'add-vcpu', '2', 'solo');
+    await must(sock, 'add-memory', '2G', 'solo');
+    const alone = await interleave(baseline, cycle('solo', 'the only guest'), opts.rounds, opts.warmup);
+    await must(sock, 'remove-domain', 'solo');
+
     opts.log(`bind-unbind: creating ${GUESTS} inactive guests`);
     await populate(sock);
 
@@ -113,7 +131,6 @@ export async function runBindBenchmark(opts: BindOptions): Promise<string> {
       if (!good) throw new Error(checks[checks.length - 1]);
     };
 
-    const baseline = async () => ok('node -e 0', await timeNode(NODE_E0, env)).ms;
     const proc = (verb: string): Op => async (i) => ok(`ldm ${verb} ${name(i)}`, await home.ldm(HOST, verb, name(i))).ms;
     const proto = (verb: string): Op => async (i) => ok(`ldm ${verb} ${name(i)} (socket)`, await request(sock, [verb, name(i)])).ms;
 
@@ -134,6 +151,10 @@ export async function runBindBenchmark(opts: BindOptions): Promise<string> {
     opts.log(`bind-unbind: the same over the socket (no process)`);
     const sBind = await pass('daemon: bind (socket, no process)', proto('bind'), baseline);
     await checkBound('128 binds over the socket');
+    const last = name(GUESTS - 1);
+    opts.log(`bind-unbind: ${last} beside ${GUESTS - 1} bound guests, ${opts.warmup} + ${opts.rounds} unbind/bind cycles over the socket`);
+    const crowded = await interleave(baseline, cycle(last, `${GUESTS - 1} other guests bound`).reverse(), opts.rounds, opts.warmup);
+    await checkBound(`${opts.rounds + opts.warmup} more unbind/bind cycles of ${last}`);
     const sUnbind = await pass('daemon: unbind (socket, no process)', proto('unbind'), baseline);
     await checkFree('128 unbinds over the socket');
     const elapsed = Date.now() - t0;
@@ -148,8 +169,12 @@ export async function runBindBenchmark(opts: BindOptions): Promise<string> {
       '',
       ...[pBind, pUnbind, sBind, sUnbind].map(ends),
       '',
+      `daemon cost of one operation by host size: ${opts.rounds} bind/unbind cycles of one guest (2 vCPUs, 2G) after ${opts.warmup} warm-up cycles, over the socket`,
+      '',
+      table([alone[0], crowded[1], alone[1], crowded[0]], 'node -e 0'),
+      '',
       ...checks,
-      `(the four passes with their baseline runs and checks took ${(elapsed / 1000).toFixed(1)} s)`,
+      `(the four passes, the cycles beside 127 bound guests, their baseline runs and the checks took ${(elapsed / 1000).toFixed(1)} s)`,
     ].join('\n');
   } finally {
     home.cleanup();

@@ -1,8 +1,9 @@
 // `ldm list` on a host with 64 guests, timed as a user meets it: a whole `ldm` process, from spawn
 // to exit. Beside it, the same requests sent over ldmd's socket without a process (the daemon's
-// share), a request that does no work (the per-connection floor), and an `ldm` that never reaches
-// a daemon (the client's own start-up).
+// share), a request that does no work (the per-connection floor), an `ldm` that never reaches a
+// daemon (the client's own start-up) and an empty ES module (what loading any file costs Node.js).
 
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   BenchHome,
@@ -77,6 +78,9 @@ export async function runListBenchmark(opts: ListOptions): Promise<string> {
     const baseline = async () => ok('node -e 0', await timeNode(NODE_E0, env)).ms;
     const proc = (...args: string[]) => async () => ok(`ldm ${args.join(' ')}`, await timeNode([ldm, ...args], env)).ms;
     const proto = (...args: string[]) => async () => ok(`ldm ${args.join(' ')} (socket)`, await request(sock, args)).ms;
+    const emptyModule = path.join(home.home, 'empty.mjs');
+    fs.writeFileSync(emptyModule, '');
+    const esmFloor = async () => ok('node empty.mjs', await timeNode([emptyModule], env)).ms;
     const noHostEnv = home.env('no-such-host');
     const clientOnly = async () => {
       const r = await timeNode([ldm, 'list'], noHostEnv);
@@ -97,6 +101,7 @@ export async function runListBenchmark(opts: ListOptions): Promise<string> {
         { name: 'ldm list -p', run: proc('list', '-p') },
         { name: 'ldm list -l', run: proc('list', '-l') },
         { name: 'ldm list, no daemon reached (client start-up)', run: clientOnly },
+        { name: 'node empty.mjs (ES module loader floor)', run: esmFloor },
         { name: 'daemon: list (socket, no process)', run: proto('list') },
         { name: 'daemon: list -p (socket, no process)', run: proto('list', '-p') },
         { name: 'daemon: list -l (socket, no process)', run: proto('list', '-l') },

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     `temporary homes under ${os.tmpdir()}`,
   ];
   if (want('list')) out.push('', await runListBenchmark({ rounds: args.rounds, warmup: args.warmup, log }));
-  if (want('bind')) out.push('', await runBindBenchmark({ warmup: args.warmup, log }));
+  if (want('bind')) out.push('', await runBindBenchmark({ rounds: args.rounds, warmup: args.warmup, log }));
   out.push('', `total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(out.join('\n') + '\n');
 }

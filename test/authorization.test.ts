@@ -38,12 +38,16 @@ const disk = (n: number) => path.join(home.home, `d${n}.img`);
 const xmlFile = path.join(home.home, 'ldgx.xml');
 const secretXml = path.join(home.home, 'secret.xml');
 
-/** Everything a refused command could have changed: constraints, states and flags, SP configurations. */
+/**
+ * Everything a refused command could have changed: constraints, bindings, states and flags,
+ * DRM policies, SP configurations. Utilization and uptime move on their own and are left out.
+ */
 async function snapshot(): Promise<string> {
   const constraints = await home.ok(H, 'list-constraints', '-p');
-  const domains = (await home.ok(H, 'list', '-p')).replace(/\|util=[^|\n]*\|uptime=[^|\n]*/g, '');
+  const bindings = (await home.ok(H, 'list-bindings', '-p')).replace(/\|(util|uptime)=[^|\n]*/g, '');
+  const policies = await home.ok(H, 'list', '-o', 'resmgmt', '-p');
   const spconfig = await home.ok(H, 'list-spconfig');
-  return `${constraints}--\n${domains}--\n${spconfig}`;
+  return [constraints, bindings, policies, spconfig].join('--\n');
 }
 
 function assertRefused(r: RunResult, what: string): void {
@@ -54,7 +58,8 @@ function assertRefused(r: RunResult, what: string): void {
 
 // The state the refused commands aim at: each of them would succeed (or at least change
 // something) if it were let through.
-//   ldg1 inactive (vnet0, vdisk0, 1 crypto unit, auto-boot?=false), ldg2 active, ldg3 bound.
+//   ldg1 inactive (vnet0, vdisk0, vdpcc0, policy pol1, 1 crypto unit, auto-boot?=false),
+//   ldg2 active, ldg3 bound; primary serves vcc, vds, vsw and vdpcs.
 before(async () => {
   // nobody runs node on bin/ldm, which loads dist/: the checkout must be readable by others.
   const probe = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'cli', 'ldm.js'))}, 4)`], { ...NOBODY });
@@ -83,6 +88,9 @@ before(async () => {
   await home.ok(H, 'add-vnet', 'vnet0', 'primary-vsw0', 'ldg1');
   await home.ok(H, 'add-vdisk', 'vdisk0', 'vol0@primary-vds0', 'ldg1');
   await home.ok(H, 'add-variable', 'auto-boot?=false', 'ldg1');
+  await home.ok(H, 'add-vdpcs', 'primary-vdpcs0', 'primary');
+  await home.ok(H, 'add-vdpcc', 'vdpcc0', 'primary-vdpcs0', 'ldg1');
+  await home.ok(H, 'add-policy', 'name=pol1', 'ldg1');
   for (const d of ['ldg2', 'ldg3']) {
     await home.ok(H, 'add-domain', d);
     await home.ok(H, 'add-vcpu', '8', d);
@@ -149,6 +157,13 @@ const WRITE_ARGV: Record<string, string[]> = {
   'add-variable': ['add-variable', 'boot-device=disk net', 'ldg1'],
   'set-variable': ['set-variable', 'auto-boot?=true', 'ldg1'],
   'remove-variable': ['remove-variable', 'auto-boot?', 'ldg1'],
+  'add-vdpcs': ['add-vdpcs', 'primary-vdpcs1', 'primary'],
+  'remove-vdpcs': ['remove-vdpcs', '-f', 'primary-vdpcs0'],
+  'add-vdpcc': ['add-vdpcc', 'vdpcc1', 'primary-vdpcs0', 'ldg1'],
+  'remove-vdpcc': ['remove-vdpcc', 'vdpcc0', 'ldg1'],
+  'add-policy': ['add-policy', 'enable=yes', 'vcpu-max=16', 'name=pol2', 'ldg1'],
+  'set-policy': ['set-policy', 'priority=2', 'name=pol1', 'ldg1'],
+  'remove-policy': ['remove-policy', 'pol1', 'ldg1'],
   'add-spconfig': ['add-spconfig', 'cfg2'],
   'set-spconfig': ['set-spconfig', 'factory-default'],
   'remove-spconfig': ['remove-spconfig', 'cfg1'],
@@ -283,6 +298,14 @@ test('solaris.ldoms.write: nobody runs every write command', async () => {
     ['add-variable', 'boot-device=disk net', 'auto-boot?=true', 'ldg4'],
     ['set-variable', 'auto-boot?=false', 'ldg4'],
     ['remove-variable', 'boot-device', 'ldg4'],
+    ['add-vdpcs', 'primary-vdpcs1', 'primary'],
+    ['add-vdpcc', 'vdpcc1', 'primary-vdpcs1', 'ldg5'],
+    ['remove-vdpcc', 'vdpcc1', 'ldg5'],
+    ['remove-vdpcs', 'primary-vdpcs1'],
+    ['add-policy', 'name=p4', 'ldg4'],
+    ['add-policy', 'name=p5', 'ldg4'],
+    ['set-policy', 'priority=3', 'vcpu-max=16', 'name=p4', 'ldg4'],
+    ['remove-policy', 'p5', 'ldg4'],
     ['bind-domain', 'ldg4'],
     ['start-domain', 'ldg4'],
     ['panic-domain', 'ldg4'],
@@ -315,6 +338,9 @@ test('solaris.ldoms.write: nobody runs every write command', async () => {
   assert.match(ldg4, /^VARIABLES\n\|auto-boot\?=false\n/m);
   assert.match(ldg4, /^VCONS\|group=grp4\|service=\|port=5060$/m);
   assert.match(await home.ok(H, 'list'), /^ldg4 +inactive /m);
+  const pol = (await home.ok(H, 'list', '-o', 'resmgmt', '-p', 'ldg4')).split('\n').filter((l) => l.startsWith('POLICY|'));
+  assert.equal(pol.length, 1, 'one policy left on ldg4');
+  assert.match(pol[0], /\|pri=3\|min=1\|max=16\|.*\|name=p4$/);
   assert.notEqual((await home.ldm(H, 'list', 'ldg5')).code, 0);
   assert.doesNotMatch(await home.ok(H, 'list-spconfig'), /cfg2/);
 

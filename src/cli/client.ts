@@ -133,7 +133,10 @@ export function runRequest(sock: net.Socket, request: Record<string, unknown>): 
         }
       }
     });
-    sock.on('close', () => resolve(code ?? 1));
+    sock.on('close', () => {
+      if (code === null) process.stderr.write('ldm: lost the connection to the Logical Domains Manager (ldmd); the command may or may not have completed\n');
+      resolve(code ?? 1);
+    });
     sock.on('error', () => undefined);
     send(request);
   });

@@ -132,6 +132,7 @@ async function admin(name: string, op: string): Promise<number> {
   return runRequest(sock, { type: 'run', argv: [], admin: op, tty: { stderr: Boolean(process.stderr.isTTY) } });
 }
 
+/** Change one user's `auths=` in user_attr, keeping the user's other attributes and other users' lines. */
 function editUserAttr(user: string, change: (auths: string[]) => string[]): void {
   const file = userAttrFile(ldomsHome());
   let lines: string[] = [];
@@ -141,8 +142,16 @@ function editUserAttr(user: string, change: (auths: string[]) => string[]): void
     /* new file */
   }
   const next = change(grantedAuths(file, user));
-  lines = lines.filter((l) => l.split(':')[0] !== user);
-  if (next.length) lines.push(`${user}::::auths=${next.join(',')}`);
+  const i = lines.findIndex((l) => !l.startsWith('#') && l.split(':')[0] === user);
+  const fields = i >= 0 ? lines[i].split(':') : [user, '', '', '', ''];
+  while (fields.length < 5) fields.push('');
+  const attrs = fields.slice(4).join(':').split(';').filter((a) => a !== '' && !a.startsWith('auths='));
+  if (next.length) attrs.push(`auths=${next.join(',')}`);
+  const line = [...fields.slice(0, 4), attrs.join(';')].join(':');
+  if (i >= 0) {
+    if (attrs.length) lines[i] = line;
+    else lines.splice(i, 1);
+  } else if (attrs.length) lines.push(line);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, lines.map((l) => `${l}\n`).join(''), { mode: 0o644 });

@@ -2,7 +2,7 @@
 
 import { UserError } from '../manager/errors.js';
 import { addPolicy, POLICY_PROPS, removePolicy, setPolicy } from '../manager/rules/policy.js';
-import { change } from './common.js';
+import { change, distinct } from './common.js';
 import type { CommandSpec, ParsedArgs } from './types.js';
 
 const PROPS_SYNOPSIS =
@@ -27,7 +27,8 @@ export const policyCommands: CommandSpec[] = [
     operands: [1, Infinity],
     async run(ctx, args) {
       const { name, props } = split(args);
-      await change(ctx, (draft, say) => addPolicy(draft, name, args.operands, props, say));
+      const ldoms = distinct(args.operands, 'LDom');
+      await change(ctx, (draft, say) => addPolicy(draft, name, ldoms, props, say));
     },
   },
   {
@@ -40,7 +41,8 @@ export const policyCommands: CommandSpec[] = [
     operands: [1, Infinity],
     async run(ctx, args) {
       const { name, props } = split(args);
-      await change(ctx, (draft, say) => setPolicy(draft, name, args.operands, props, say));
+      const ldoms = distinct(args.operands, 'LDom');
+      await change(ctx, (draft, say) => setPolicy(draft, name, ldoms, props, say));
     },
   },
   {
@@ -53,7 +55,8 @@ export const policyCommands: CommandSpec[] = [
     operands: [1, Infinity],
     async run(ctx, args) {
       const names = [...args.props.map(([, v]) => v), ...args.operands.slice(0, -1)];
-      if (names.length === 0) throw new UserError('Missing policy name');
+      if (names.length === 0 || names.includes('')) throw new UserError('Missing policy name');
+      distinct(names, 'Policy');
       const ldom = args.operands[args.operands.length - 1];
       await change(ctx, (draft, say) => removePolicy(draft, names, ldom, say));
     },

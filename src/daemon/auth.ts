@@ -27,14 +27,26 @@ export function verifyChallenge(dir: string, nonce: string): number | null {
   const file = path.join(dir, nonce);
   try {
     const st = fs.lstatSync(file);
-    if (!st.isFile() || st.nlink !== 1) return null;
-    const content = fs.readFileSync(file, 'utf8');
-    if (content !== nonce) return null;
+    if (!st.isFile() || st.nlink !== 1 || st.size !== nonce.length) return null;
+    // Read no more than the nonce: the file is the caller's, and could be anything.
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const buf = Buffer.alloc(nonce.length);
+      const n = fs.readSync(fd, buf, 0, buf.length, 0);
+      if (n !== nonce.length || buf.toString('utf8') !== nonce) return null;
+    } finally {
+      fs.closeSync(fd);
+    }
     return st.uid;
   } catch {
     return null;
   } finally {
-    fs.rmSync(file, { force: true });
+    // Whatever the caller left there (a directory, a link), clearing it must never take the daemon down.
+    try {
+      fs.rmSync(file, { force: true, recursive: true });
+    } catch {
+      /* a leftover in the drop box is harmless: the nonce is never reused */
+    }
   }
 }
 

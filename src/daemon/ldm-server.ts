@@ -25,6 +25,12 @@ export interface ServerOptions {
 /** Requests of `ldoms` (host administration) that are not `ldm` subcommands. */
 export type AdminHandler = (op: string, ctx: CommandContext) => Promise<void>;
 
+interface SessionState {
+  nonce: string | null;
+  request: any;
+  waiting: Map<number, (msg: any) => void>;
+}
+
 export class LdmServer {
   private server: net.Server | null = null;
 
@@ -55,10 +61,9 @@ export class LdmServer {
   }
 
   private session(sock: net.Socket): void {
-    let nonce: string | null = null;
-    let request: any = null;
+    const state: SessionState = { nonce: null, request: null, waiting: new Map() };
+    const waiting = state.waiting;
     let nextId = 1;
-    const waiting = new Map<number, (msg: any) => void>();
     let closed = false;
     sock.on('error', () => sock.destroy());
     sock.on('close', () => {
@@ -76,24 +81,35 @@ export class LdmServer {
     };
 
     readMessages(sock, (msg) => {
-      if (msg.type === 'run' && request === null) {
-        request = msg;
-        nonce = newChallenge();
-        writeMessage(sock, { type: 'challenge', dir: this.opts.authDir, nonce });
-        return;
-      }
-      if (msg.type === 'proved' && request && nonce) {
-        const uid = verifyChallenge(this.opts.authDir, nonce);
-        nonce = null;
-        void this.execute(sock, request, uid, ask);
-        return;
-      }
-      if ((msg.type === 'file' || msg.type === 'answer') && waiting.has(msg.id)) {
-        const w = waiting.get(msg.id)!;
-        waiting.delete(msg.id);
-        w(msg);
+      try {
+        this.onMessage(sock, msg, state, ask);
+      } catch (e) {
+        // One broken client must not take the daemon down for everyone else.
+        this.opts.log(`dropping a client: ${e instanceof Error ? e.message : String(e)}`);
+        sock.destroy();
       }
     });
+  }
+
+  private onMessage(sock: net.Socket, msg: any, state: SessionState, ask: (m: Record<string, unknown>) => Promise<any>): void {
+    if (typeof msg !== 'object' || msg === null) throw new Error('malformed message');
+    if (msg.type === 'run' && state.request === null) {
+      state.request = msg;
+      state.nonce = newChallenge();
+      writeMessage(sock, { type: 'challenge', dir: this.opts.authDir, nonce: state.nonce });
+      return;
+    }
+    if (msg.type === 'proved' && state.request && state.nonce) {
+      const uid = verifyChallenge(this.opts.authDir, state.nonce);
+      state.nonce = null;
+      void this.execute(sock, state.request, uid, ask);
+      return;
+    }
+    const w = state.waiting.get(msg.id);
+    if ((msg.type === 'file' || msg.type === 'answer') && w) {
+      state.waiting.delete(msg.id);
+      w(msg);
+    }
   }
 
   private async execute(sock: net.Socket, req: any, uid: number | null, ask: (m: Record<string, unknown>) => Promise<any>): Promise<void> {
