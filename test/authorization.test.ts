@@ -358,7 +358,8 @@ test('solaris.ldoms.write: nobody runs every write command', async () => {
 test('revoking takes effect on the next command; other users keep their lines', async () => {
   await ldoms('auth', 'grant', 'daemon', 'solaris.ldoms.read');
   await ldoms('auth', 'revoke', 'nobody', 'solaris.ldoms.write');
-  assert.equal(await ldoms('auth', 'list'), 'daemon::::auths=solaris.ldoms.read\nnobody::::auths=solaris.ldoms.read\n');
+  // A user's line stays where it was; a grant for a new user is appended.
+  assert.equal(await ldoms('auth', 'list'), 'nobody::::auths=solaris.ldoms.read\ndaemon::::auths=solaris.ldoms.read\n');
   const before = await snapshot();
   assertRefused(await nobody('add-domain', 'x'), 'ldm add-domain x');
   assertRefused(await nobody('remove-domain', 'ldg4'), 'ldm remove-domain ldg4');

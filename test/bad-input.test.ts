@@ -864,7 +864,11 @@ test('bad input: a clear error, a non-zero exit, nothing half-applied', async (t
   const after = await Promise.all(hosts.map(snapshot));
   t.diagnostic(`${cases.length} bad-input cases over ${COMMANDS.length} subcommands, ${cases.filter(byBinary).length} through the ldm binary`);
 
-  const bad = results.flatMap(({ k, r, same }) => [...problems(k, r), ...(same === false ? [`ldm ${k.argv.join(' ')}: the binary answers differently`] : [])]);
-  assert.deepEqual(bad, [], `${bad.length} of ${cases.length} cases misbehaved`);
-  hosts.forEach((h, i) => assert.equal(after[i], before[i], `host ${h} changed`));
+  await t.test('each fails with one clear message', () => {
+    const bad = results.flatMap(({ k, r, same }) => [...problems(k, r), ...(same === false ? [`ldm ${k.argv.join(' ')}: the binary answers differently`] : [])]);
+    assert.deepEqual(bad, [], `${bad.length} of ${cases.length} cases misbehaved`);
+  });
+  await t.test('nothing half-applied', () => {
+    hosts.forEach((h, i) => assert.equal(after[i], before[i], `host ${h} changed`));
+  });
 });
