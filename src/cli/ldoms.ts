@@ -128,6 +128,9 @@ function hostList(): string {
 }
 
 async function admin(name: string, op: string): Promise<number> {
+  const dir = hostDir(name);
+  if (!fs.existsSync(path.join(dir, 'host.json'))) throw new UsageError(`host ${name} does not exist`);
+  if (!isRunning(dir)) throw new UsageError(`host ${name} is not running (ldoms host start ${name})`);
   const { sock } = await connectHost(name);
   return runRequest(sock, { type: 'run', argv: [], admin: op, tty: { stderr: Boolean(process.stderr.isTTY) } });
 }

@@ -13,7 +13,9 @@ import { UserError } from './errors.js';
 import type { HostView } from './inventory.js';
 import { Store, type StoredDomain } from './store.js';
 import { listAutosaves, readAutosave, removeAutosave, writeAutosave } from './autosave.js';
-import { applyAtReboot } from './rules/reconf.js';
+import { applyAtReboot, controlBindingAfterReboot } from './rules/reconf.js';
+import { MAX_SP_CONFIGS } from '../machine/hypervisor.js';
+import { FACTORY_DEFAULT } from '../machine/types.js';
 import type { Domain, DomainBinding, DomainConstraints, DomainState, PmPolicy, SpConfigListing } from './types.js';
 
 /** A domain as a command may edit it. Runtime is the hypervisor's and is read-only. */
@@ -45,6 +47,9 @@ interface MachineSummary {
   domains: MachineDomain[];
   sp: SpSummary;
 }
+
+/** Changes within this window are autosaved together. */
+const AUTOSAVE_DELAY_MS = 250;
 
 /** Serialises state changes: one command edits the host at a time. */
 class Lock {
@@ -113,6 +118,7 @@ export class Manager {
   }
 
   close(): void {
+    if (this.autosaveTimer) this.flushAutosave();
     this.machine.close();
     this.store.close();
   }
@@ -216,6 +222,10 @@ export class Manager {
         pmPolicy: this.sp.pmPolicy,
       };
       const result = await fn(draft, this.viewNow());
+      if (draft.delayed && JSON.stringify(draft.delayed) !== JSON.stringify(this.delayed)) {
+        // The control domain's reboot must not fail: its pending configuration has to be bindable now.
+        controlBindingAfterReboot(structuredClone(draft), draft.delayed);
+      }
       await this.apply(before, draft, opts.modifies !== false);
       return result;
     });
@@ -265,17 +275,33 @@ export class Manager {
     this.seq = seq;
     this.machineDomains = ms.domains;
     this.sp = ms.sp;
-    this.constraints = this.store.load().domains;
+    // The database now holds exactly the draft's rows; keep their stored sequence numbers.
+    const upserted = new Map(upserts.map((u) => [u.constraints.name, u]));
+    this.constraints = draft.domains.map((d, ord) => upserted.get(d.constraints.name) ?? { ...this.constraints.find((r) => r.constraints.name === d.constraints.name)!, ord });
     this.delayed = draft.delayed;
     this.autosave();
   }
 
-  /** Keep the running configuration beside the SP configuration it was booted from. */
+  private autosaveTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * Keep the running configuration beside the SP configuration it was booted from. Written shortly
+   * after a change rather than inside it: it is a convenience copy, not the record of the change.
+   */
   private autosave(): void {
+    if (this.autosaveTimer) return;
+    this.autosaveTimer = setTimeout(() => this.flushAutosave(), AUTOSAVE_DELAY_MS);
+  }
+
+  flushAutosave(): void {
+    if (this.autosaveTimer) clearTimeout(this.autosaveTimer);
+    this.autosaveTimer = null;
+    // factory-default is the firmware's own configuration: there is nothing to autosave it into.
+    if (this.sp.current === FACTORY_DEFAULT) return;
     try {
       writeAutosave(this.host.dir, this.sp.current, this.snapshot(), Date.now());
     } catch {
-      // Autosave is a convenience copy; a failure to write it must not fail the command.
+      // A failure to write the copy must not fail anything else.
     }
   }
 
@@ -312,6 +338,9 @@ export class Manager {
   async addSpConfig(name: string): Promise<void> {
     await this.lock.run(async () => {
       await this.refresh();
+      if (!this.sp.configs.includes(name) && this.sp.configs.length >= MAX_SP_CONFIGS) {
+        throw new UserError(`The service processor holds at most ${MAX_SP_CONFIGS} configurations (factory-default included); remove one first`);
+      }
       const ms = await this.call<MachineSummary>('sp-add', { name, domains: this.snapshot() });
       this.sp = ms.sp;
       this.autosave();
@@ -321,6 +350,7 @@ export class Manager {
   /** `add-spconfig -r`: store an autosaved configuration on the SP. */
   async restoreAutosave(autosaveName: string, target: string): Promise<void> {
     await this.lock.run(async () => {
+      if (this.autosaveTimer) this.flushAutosave();
       const a = readAutosave(this.host.dir, autosaveName);
       if (!a) throw new UserError(`The autosave configuration ${autosaveName} does not exist`);
       const ms = await this.call<MachineSummary>('sp-add', { name: target, domains: a.domains });
@@ -337,13 +367,15 @@ export class Manager {
   /** `list-spconfig -r [name]`: autosaved configurations, `[newer]` when newer than the SP copy. */
   async renderAutosaves(only?: string): Promise<string> {
     return this.lock.run(async () => {
-      const ms = await this.call<{ sp: { configs: { name: string; savedAt: number }[] } }>('state');
+      if (this.autosaveTimer) this.flushAutosave();
+      const ms = await this.call<{ sp: { configs: { name: string; savedAt: number; domains: SnapshotDomain[] }[] } }>('state');
       const all = listAutosaves(this.host.dir).filter((a) => only === undefined || a.name === only);
       if (only !== undefined && all.length === 0) throw new UserError(`The autosave configuration ${only} does not exist`);
       return all
         .map((a) => {
           const sp = ms.sp.configs.find((c) => c.name === a.name);
-          return `${a.name}${!sp || a.savedAt > sp.savedAt ? ' [newer]' : ''}\n`;
+          const newer = !sp || (a.savedAt > sp.savedAt && JSON.stringify(a.domains) !== JSON.stringify(sp.domains));
+          return `${a.name}${newer ? ' [newer]' : ''}\n`;
         })
         .join('');
     });

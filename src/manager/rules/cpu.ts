@@ -4,6 +4,7 @@ import { UserError } from '../errors.js';
 import type { Draft } from '../manager.js';
 import { checkCryptoCores } from '../alloc/crypto.js';
 import { rebindCrypto, rebindStrands } from './binding.js';
+import { checkRebootFits } from './reconf.js';
 import { editable, enterDelayed, findDomain, guardOthers, isControl, type Say } from './draft.js';
 
 export type CountOp = 'add' | 'set' | 'remove';
@@ -46,7 +47,10 @@ export function changeVcpus(draft: Draft, name: string, op: CountOp, n: number, 
       throw new UserError(`LDom ${name} is limited to ${c0.maxCores} cores (max-cores)`);
     }
   }
-  if (delayed) checkCryptoFits(draft, name, c0.crypto, count);
+  if (delayed) {
+    checkCryptoFits(draft, name, c0.crypto, count);
+    checkRebootFits(draft, { ...c0, vcpus: count, wholeCore, maxCores: cores ? count / spc : c0.maxCores });
+  }
   const c = delayed ? enterDelayed(draft, say) : d.constraints;
   c.vcpus = count;
   c.wholeCore = wholeCore;
@@ -75,7 +79,10 @@ export function changeCrypto(draft: Draft, name: string, op: CountOp, n: number,
   const delayed = isControl(d) && (draft.delayed !== null || d.state === 'active');
   const c0 = editable(draft, d);
   const count = resultCount(op, c0.crypto, n, 'crypto units', name);
-  if (delayed) checkCryptoFits(draft, name, count, c0.vcpus);
+  if (delayed) {
+    checkCryptoFits(draft, name, count, c0.vcpus);
+    checkRebootFits(draft, { ...c0, crypto: count });
+  }
   const c = delayed ? enterDelayed(draft, say) : c0;
   c.crypto = count;
   if (c === draft.delayed || d.state === 'inactive') return;

@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import type { Draft } from '../manager.js';
 import { rebindMemory } from './binding.js';
 import { findDomain, guardOthers, isControl, type Say } from './draft.js';
+import { checkRebootFits } from './reconf.js';
 
 export function changeMemory(draft: Draft, name: string, op: MemoryOp, amount: number, autoAdj: boolean, say: Say): void {
   const d = findDomain(draft, name);
@@ -26,6 +27,7 @@ export function changeMemory(draft: Draft, name: string, op: MemoryOp, amount: n
   if (!plan.ok) throw new UserError(plan.message);
   if (pending) {
     // Takes effect when the control domain reboots (rules/reconf.ts).
+    checkRebootFits(draft, { ...pending, memory: plan.value.constraint });
     pending.memory = plan.value.constraint;
   } else {
     d.constraints.memory = plan.value.constraint;

@@ -46,6 +46,15 @@ export function controlBindingAfterReboot(draft: Draft, pending: DomainConstrain
   return { ...b, strands: strands.value, crypto: crypto.value, mblocks, io: [...pending.io] };
 }
 
+/**
+ * A change to the pending configuration must leave one the reboot can bind: otherwise the request
+ * is accepted now and the reboot fails later, with the control domain stuck in the delayed
+ * reconfiguration. Other domains cannot change meanwhile (guardOthers), so the check is exact.
+ */
+export function checkRebootFits(draft: Draft, pending: DomainConstraints): void {
+  controlBindingAfterReboot(draft, pending);
+}
+
 /** Reboot of the control domain: a pending delayed reconfiguration takes effect. */
 export function applyAtReboot(draft: Draft): boolean {
   if (!draft.delayed) return false;
