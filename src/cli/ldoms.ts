@@ -19,6 +19,8 @@ import { grantedAuths, userAttrFile } from '../daemon/auth.js';
 import { ClientError, connectHost, runRequest } from './client.js';
 
 class UsageError extends Error {}
+/** A refusal that is not about the command line: no usage text after it. */
+class HostError extends Error {}
 
 const USAGE = `Usage:
     ldoms host start NAME [--platform MODEL|FILE] [--cores N] [--chips N] [--memory SIZE]
@@ -81,7 +83,7 @@ export async function hostStart(name: string, args: string[]): Promise<HostConfi
   if (fs.existsSync(path.join(dir, 'host.json'))) {
     cfg = readHostConfig(dir);
     for (const o of ['--platform', '--cores', '--chips', '--memory', '--address', '--version']) {
-      if (opts.has(o)) throw new UsageError(`host ${name} already exists; ${o} applies only when a host is created (ldoms host destroy ${name} first)`);
+      if (opts.has(o)) throw new HostError(`host ${name} already exists; ${o} applies only when a host is created (ldoms host destroy ${name} first)`);
     }
   } else {
     const memText = opts.get('--memory');
@@ -102,7 +104,7 @@ export async function hostStart(name: string, args: string[]): Promise<HostConfi
     cfg = { name, dir, address, platform, version, createdAt: Date.now() };
     writeHostConfig(cfg);
   }
-  if (isRunning(dir)) throw new UsageError(`host ${name} is already running`);
+  if (isRunning(dir)) throw new HostError(`host ${name} is already running`);
   await startProcess(dir, 'machine');
   await startProcess(dir, 'ldmd');
   return cfg;
@@ -110,11 +112,11 @@ export async function hostStart(name: string, args: string[]): Promise<HostConfi
 
 async function hostStop(name: string): Promise<void> {
   const dir = hostDir(name);
-  if (!fs.existsSync(path.join(dir, 'host.json'))) throw new UsageError(`host ${name} does not exist`);
+  if (!fs.existsSync(path.join(dir, 'host.json'))) throw new HostError(`host ${name} does not exist`);
   const a = await stopProcess(dir, 'ldmd');
   const b = await stopProcess(dir, 'machine');
   fs.rmSync(hostPaths(dir).ldmdSocket, { force: true });
-  if (!a && !b) throw new UsageError(`host ${name} is not running`);
+  if (!a && !b) throw new HostError(`host ${name} is not running`);
 }
 
 function hostList(): string {
@@ -129,8 +131,8 @@ function hostList(): string {
 
 async function admin(name: string, op: string): Promise<number> {
   const dir = hostDir(name);
-  if (!fs.existsSync(path.join(dir, 'host.json'))) throw new UsageError(`host ${name} does not exist`);
-  if (!isRunning(dir)) throw new UsageError(`host ${name} is not running (ldoms host start ${name})`);
+  if (!fs.existsSync(path.join(dir, 'host.json'))) throw new HostError(`host ${name} does not exist`);
+  if (!isRunning(dir)) throw new HostError(`host ${name} is not running (ldoms host start ${name})`);
   const { sock } = await connectHost(name);
   return runRequest(sock, { type: 'run', argv: [], admin: op, tty: { stderr: Boolean(process.stderr.isTTY) } });
 }
@@ -183,8 +185,8 @@ async function main(argv: string[]): Promise<number> {
         case 'destroy': {
           const name = checkHostName(rest[0]);
           const dir = hostDir(name);
-          if (!fs.existsSync(path.join(dir, 'host.json'))) throw new UsageError(`host ${name} does not exist`);
-          if (runningPid(dir, 'ldmd') || runningPid(dir, 'machine')) throw new UsageError(`host ${name} is running; stop it first`);
+          if (!fs.existsSync(path.join(dir, 'host.json'))) throw new HostError(`host ${name} does not exist`);
+          if (runningPid(dir, 'ldmd') || runningPid(dir, 'machine')) throw new HostError(`host ${name} is running; stop it first`);
           fs.rmSync(dir, { recursive: true, force: true });
           process.stdout.write(`host ${name} destroyed\n`);
           return 0;
@@ -249,7 +251,7 @@ main(process.argv.slice(2)).then(
   },
   (e) => {
     if (e instanceof UsageError) process.stderr.write(`ldoms: ${e.message}\n${USAGE}`);
-    else if (e instanceof PlatformError || e instanceof ClientError) process.stderr.write(`ldoms: ${e.message}\n`);
+    else if (e instanceof PlatformError || e instanceof ClientError || e instanceof HostError) process.stderr.write(`ldoms: ${e.message}\n`);
     else process.stderr.write(`ldoms: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exitCode = 1;
   },

@@ -27,7 +27,12 @@ export function runningPid(dir: string, which: HostProcess): number | null {
   }
   if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
-    process.kill(pid, 0);
+    try {
+      process.kill(pid, 0);
+    } catch (e: any) {
+      // Another user's process (ldmd runs as root, the caller may not): it exists all the same.
+      if (e.code !== 'EPERM') throw e;
+    }
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return cmdline.includes(`${which}.js`) && cmdline.includes(dir) ? pid : null;
   } catch {
