@@ -199,7 +199,7 @@ test('--auto-adj on an active domain: removals round down, set rounds its delta'
 test('removing all the memory or more is refused', () => {
   assert.deepEqual(plan({ op: 'remove', amount: 1 * G, state: 'active', current: 1 * G }), {
     ok: false,
-    message: 'Unable to remove 1G of memory: domain ldg1 has only 1G',
+    message: 'Unable to remove 1G of memory: domain ldg1 must keep some memory',
   });
   assert.deepEqual(plan({ op: 'remove', amount: 2 * G, state: 'inactive', current: 1 * G }), {
     ok: false,

@@ -118,7 +118,7 @@ export function runRequest(sock: net.Socket, request: Record<string, unknown>): 
             break;
           case 'readfile':
             fs.readFile(path.resolve(String(msg.path)), 'utf8', (err, data) =>
-              send(err ? { type: 'file', id: msg.id, error: `Cannot read ${msg.path}: ${err.code === 'ENOENT' ? 'No such file or directory' : err.message}` } : { type: 'file', id: msg.id, data }),
+              send(err ? { type: 'file', id: msg.id, error: `Cannot read ${msg.path}: ${err.code === 'ENOENT' ? 'No such file or directory' : err.code === 'EISDIR' ? 'Is a directory' : err.code === 'EACCES' ? 'Permission denied' : err.message}` } : { type: 'file', id: msg.id, data }),
             );
             break;
           case 'prompt':

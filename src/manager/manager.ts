@@ -13,7 +13,7 @@ import { UserError } from './errors.js';
 import type { HostView } from './inventory.js';
 import { Store, type StoredDomain } from './store.js';
 import { listAutosaves, readAutosave, removeAutosave, writeAutosave } from './autosave.js';
-import { applyAtReboot, controlBindingAfterReboot } from './rules/reconf.js';
+import { applyAtReboot, pendingConstraints } from './rules/reconf.js';
 import { MAX_SP_CONFIGS } from '../machine/hypervisor.js';
 import { FACTORY_DEFAULT } from '../machine/types.js';
 import type { Domain, DomainBinding, DomainConstraints, DomainState, PmPolicy, SpConfigListing } from './types.js';
@@ -196,7 +196,7 @@ export class Manager {
   private viewNow(): HostView {
     return {
       platform: this.platform,
-      domains: this.currentDomains(),
+      domains: this.currentDomains().map((d) => (d.delayedReconfig && this.delayed ? { ...d, constraints: pendingConstraints(d.constraints, this.delayed) } : d)),
       pmPolicy: this.sp.pmPolicy,
       now: Date.now(),
       managerVersion: this.host.version,
@@ -222,10 +222,6 @@ export class Manager {
         pmPolicy: this.sp.pmPolicy,
       };
       const result = await fn(draft, this.viewNow());
-      if (draft.delayed && JSON.stringify(draft.delayed) !== JSON.stringify(this.delayed)) {
-        // The control domain's reboot must not fail: its pending configuration has to be bindable now.
-        controlBindingAfterReboot(structuredClone(draft), draft.delayed);
-      }
       await this.apply(before, draft, opts.modifies !== false);
       return result;
     });

@@ -45,6 +45,8 @@ export class TestHome {
       child.stderr!.setEncoding('utf8').on('data', (d) => (stderr += d));
       child.on('error', reject);
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      // A child that exits before reading its input must not fail the test with EPIPE.
+      child.stdin!.on('error', () => undefined);
       child.stdin!.end(opts.input ?? '');
     });
   }

@@ -112,7 +112,9 @@ function adjustedNotices(domain: string, adjusted: number, extra: number, alloca
 
 function tooSmall(req: MemoryChangeRequest, base: number): Result<never> {
   if (req.op === 'remove') {
-    return fail(`Unable to remove ${formatSize(req.amount)} of memory: domain ${req.domain} has only ${formatSize(base)}`);
+    return req.amount === base
+      ? fail(`Unable to remove ${formatSize(req.amount)} of memory: domain ${req.domain} must keep some memory`)
+      : fail(`Unable to remove ${formatSize(req.amount)} of memory: domain ${req.domain} has only ${formatSize(base)}`);
   }
   return fail('The memory size of a domain must be greater than 0');
 }

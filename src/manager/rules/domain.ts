@@ -34,7 +34,7 @@ function applyProps(draft: Draft, c: DomainConstraints, props: DomainProps, rand
   }
   if (props.failurePolicy !== undefined) {
     if (!POLICIES.includes(props.failurePolicy as FailurePolicy)) {
-      throw new UserError(`Invalid failure-policy: ${props.failurePolicy} (use ignore, panic, reset or stop)`);
+      throw new UserError(`Invalid failure-policy: ${props.failurePolicy || '(empty)'} (use ignore, panic, reset or stop)`);
     }
     c.failurePolicy = props.failurePolicy as FailurePolicy;
   }
@@ -85,10 +85,6 @@ export function setDomain(draft: Draft, name: string, props: DomainProps, random
     throw new UserError(`LDom ${name} must be unbound before its mac-addr or hostid can be changed`);
   }
   applyProps(draft, d.constraints, props, random);
-  if (draft.delayed && name === CONTROL_DOMAIN) {
-    draft.delayed.failurePolicy = d.constraints.failurePolicy;
-    draft.delayed.masters = d.constraints.masters;
-  }
 }
 
 export function removeDomain(draft: Draft, name: string, say: Say): void {

@@ -55,12 +55,28 @@ export function checkRebootFits(draft: Draft, pending: DomainConstraints): void 
   controlBindingAfterReboot(draft, pending);
 }
 
+/**
+ * What a delayed reconfiguration holds back until the reboot: the resources that cannot change
+ * while the control domain runs. Everything else (virtual services, variables, policies) changes at
+ * once and is taken from the live constraints at the reboot.
+ */
+export const DELAYED_FIELDS = ['vcpus', 'wholeCore', 'maxCores', 'crypto', 'memory', 'io'] as const;
+
+function pick(c: DomainConstraints, keys: readonly (keyof DomainConstraints)[]): Partial<DomainConstraints> {
+  return Object.fromEntries(keys.map((k) => [k, structuredClone(c[k])]));
+}
+
+/** The control domain's constraints as they will be after its reboot (what listings of constraints show). */
+export function pendingConstraints(live: DomainConstraints, pending: DomainConstraints): DomainConstraints {
+  return { ...live, ...pick(pending, DELAYED_FIELDS) };
+}
+
 /** Reboot of the control domain: a pending delayed reconfiguration takes effect. */
 export function applyAtReboot(draft: Draft): boolean {
   if (!draft.delayed) return false;
   const d = findDomain(draft, CONTROL_DOMAIN);
   d.binding = controlBindingAfterReboot(draft, draft.delayed);
-  d.constraints = draft.delayed;
+  d.constraints = pendingConstraints(d.constraints, draft.delayed);
   draft.delayed = null;
   return true;
 }

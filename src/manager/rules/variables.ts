@@ -10,7 +10,6 @@ import { findDomain, guardOthers, type Say } from './draft.js';
 function each(draft: Draft, name: string, fn: (vars: Variable[]) => void): void {
   const d = findDomain(draft, name);
   fn(d.constraints.variables);
-  if (draft.delayed && name === draft.delayed.name) draft.delayed.variables = structuredClone(d.constraints.variables);
 }
 
 function checkVarName(n: string): void {
@@ -18,6 +17,7 @@ function checkVarName(n: string): void {
 }
 
 export function addVariables(draft: Draft, name: string, pairs: [string, string][], say: Say): void {
+  findDomain(draft, name);
   guardOthers(draft, name, say);
   each(draft, name, (vars) => {
     for (const [k, v] of pairs) {
@@ -29,6 +29,7 @@ export function addVariables(draft: Draft, name: string, pairs: [string, string]
 }
 
 export function setVariables(draft: Draft, name: string, pairs: [string, string][], say: Say): void {
+  findDomain(draft, name);
   guardOthers(draft, name, say);
   each(draft, name, (vars) => {
     for (const [k, v] of pairs) {
@@ -41,6 +42,7 @@ export function setVariables(draft: Draft, name: string, pairs: [string, string]
 }
 
 export function removeVariables(draft: Draft, name: string, names: string[], say: Say): void {
+  findDomain(draft, name);
   guardOthers(draft, name, say);
   each(draft, name, (vars) => {
     for (const k of names) {
