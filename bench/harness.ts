@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { converse } from '../src/cli/client.js';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -127,43 +128,21 @@ export class BenchHome {
 export function request(socketPath: string, argv: string[]): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const sock = net.createConnection(socketPath);
-    let buf = '';
     let stdout = '';
     let stderr = '';
     let t0 = 0;
-    let result: Timed | null = null;
-    const send = (m: unknown) => sock.write(JSON.stringify(m) + '\n');
-    sock.setEncoding('utf8');
+    sock.once('error', reject);
     sock.once('connect', () => {
-      t0 = performance.now();
-      send({ type: 'run', argv, tty: { stdin: false, stdout: false, stderr: false } });
+      converse(sock, { type: 'run', argv, tty: { stdin: false, stdout: false, stderr: false } }, {
+        out: (fd, data) => (fd === 2 ? (stderr += data) : (stdout += data)),
+        sent: () => (t0 = performance.now()),
+        prompt: () => Promise.reject(new Error('the benchmark client cannot answer prompts')),
+      }).then((code) => {
+        const ms = performance.now() - t0;
+        if (code === null) reject(new Error(`ldmd closed the connection without an exit status (argv ${argv.join(' ')})`));
+        else resolve({ code, stdout, stderr, ms });
+      });
     });
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line) continue;
-        const msg = JSON.parse(line);
-        if (msg.type === 'challenge') {
-          const fd = fs.openSync(path.join(msg.dir, msg.nonce), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
-          fs.writeSync(fd, msg.nonce);
-          fs.closeSync(fd);
-          send({ type: 'proved' });
-        } else if (msg.type === 'out') {
-          if (msg.fd === 2) stderr += msg.data;
-          else stdout += msg.data;
-        } else if (msg.type === 'exit') {
-          result = { code: Number(msg.code), stdout, stderr, ms: performance.now() - t0 };
-        } else {
-          reject(new Error(`benchmark client cannot answer a ${msg.type} message`));
-          sock.destroy();
-        }
-      }
-    });
-    sock.on('error', reject);
-    sock.on('close', () => (result ? resolve(result) : reject(new Error(`ldmd closed the connection without an exit status (argv ${argv.join(' ')})`))));
   });
 }
 

@@ -5,12 +5,12 @@
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { COMMANDS, resolveCommand } from '../src/commands/table.js';
 import { BIN, ROOT, TestHome, type RunResult } from './helpers/hosts.js';
+import { rawLdm } from './helpers/raw-ldm.js';
 
 const home = new TestHome('ldoms-auth-');
 const H = 'auth';
@@ -409,33 +409,15 @@ interface RawResult {
   proof: string;
 }
 
-function rawRun(argv: string[], answer: (file: string, nonce: string) => void): Promise<RawResult> {
-  return new Promise((resolve, reject) => {
-    const sock = net.createConnection(path.join(home.hostDir(H), 'run', 'ldmd.sock'));
-    const res: RawResult = { code: -1, stdout: '', stderr: '', proof: '' };
-    let buf = '';
-    const send = (m: unknown) => sock.write(JSON.stringify(m) + '\n');
-    sock.setEncoding('utf8');
-    sock.on('error', reject);
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const msg = JSON.parse(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        if (msg.type === 'challenge') {
-          res.proof = path.join(msg.dir, msg.nonce);
-          answer(res.proof, msg.nonce);
-          send({ type: 'proved' });
-        } else if (msg.type === 'out') {
-          if (msg.fd === 2) res.stderr += msg.data;
-          else res.stdout += msg.data;
-        } else if (msg.type === 'exit') res.code = msg.code;
-      }
-    });
-    sock.on('close', () => resolve(res));
-    send({ type: 'run', argv });
+async function rawRun(argv: string[], answer: (file: string, nonce: string) => void): Promise<RawResult> {
+  let proof = '';
+  const r = await rawLdm(path.join(home.hostDir(H), 'run', 'ldmd.sock'), argv, {
+    challenge: (dir, nonce) => {
+      proof = path.join(dir, nonce);
+      answer(proof, nonce);
+    },
   });
+  return { ...r, proof };
 }
 
 const UNIDENTIFIED = 'Authorization failed: the caller could not be identified\n';

@@ -85,8 +85,37 @@ function promptLine(text: string, echo: boolean): Promise<string> {
 }
 
 
-/** Run one request; resolves with the exit status after relaying all output. */
-export function runRequest(sock: net.Socket, request: Record<string, unknown>): Promise<number> {
+/** Prove our uid to ldmd: create the file it named, in its drop box, holding the nonce. */
+export function proveIdentity(dir: string, nonce: string): void {
+  try {
+    const fd = fs.openSync(path.join(dir, nonce), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
+    fs.writeSync(fd, nonce);
+    fs.closeSync(fd);
+  } catch {
+    /* the daemon then refuses us */
+  }
+}
+
+function readForDaemon(file: string): { data?: string; error?: string } {
+  try {
+    return { data: fs.readFileSync(path.resolve(file), 'utf8') };
+  } catch (e: any) {
+    const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EISDIR' ? 'Is a directory' : e.code === 'EACCES' ? 'Permission denied' : e.message;
+    return { error: `Cannot read ${file}: ${why}` };
+  }
+}
+
+/** How a caller answers the daemon; the defaults are what `ldm` does. */
+export interface Conversation {
+  out(fd: 1 | 2, data: string): void;
+  challenge?(dir: string, nonce: string): void;
+  prompt?(text: string, echo: boolean): Promise<string>;
+  /** Called once the request is written. */
+  sent?(): void;
+}
+
+/** One request over an open socket: resolves with the exit status, or null if the daemon went away. */
+export function converse(sock: net.Socket, request: Record<string, unknown>, c: Conversation): Promise<number | null> {
   return new Promise((resolve) => {
     let buf = '';
     let code: number | null = null;
@@ -101,28 +130,18 @@ export function runRequest(sock: net.Socket, request: Record<string, unknown>): 
         if (!line) continue;
         const msg = JSON.parse(line);
         switch (msg.type) {
-          case 'challenge': {
-            const file = path.join(msg.dir, msg.nonce);
-            try {
-              const fd = fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
-              fs.writeSync(fd, msg.nonce);
-              fs.closeSync(fd);
-            } catch {
-              /* the daemon then refuses us */
-            }
+          case 'challenge':
+            (c.challenge ?? proveIdentity)(String(msg.dir), String(msg.nonce));
             send({ type: 'proved' });
             break;
-          }
           case 'out':
-            (msg.fd === 2 ? process.stderr : process.stdout).write(msg.data);
+            c.out(msg.fd === 2 ? 2 : 1, String(msg.data));
             break;
           case 'readfile':
-            fs.readFile(path.resolve(String(msg.path)), 'utf8', (err, data) =>
-              send(err ? { type: 'file', id: msg.id, error: `Cannot read ${msg.path}: ${err.code === 'ENOENT' ? 'No such file or directory' : err.code === 'EISDIR' ? 'Is a directory' : err.code === 'EACCES' ? 'Permission denied' : err.message}` } : { type: 'file', id: msg.id, data }),
-            );
+            send({ type: 'file', id: msg.id, ...readForDaemon(String(msg.path)) });
             break;
           case 'prompt':
-            promptLine(String(msg.text), Boolean(msg.echo)).then(
+            (c.prompt ?? promptLine)(String(msg.text), Boolean(msg.echo)).then(
               (text) => send({ type: 'answer', id: msg.id, text }),
               (e) => send({ type: 'answer', id: msg.id, error: e.message }),
             );
@@ -133,11 +152,16 @@ export function runRequest(sock: net.Socket, request: Record<string, unknown>): 
         }
       }
     });
-    sock.on('close', () => {
-      if (code === null) process.stderr.write('ldm: lost the connection to the Logical Domains Manager (ldmd); the command may or may not have completed\n');
-      resolve(code ?? 1);
-    });
+    sock.on('close', () => resolve(code));
     sock.on('error', () => undefined);
     send(request);
+    c.sent?.();
   });
+}
+
+/** Run one request as `ldm` does; resolves with the exit status after relaying all output. */
+export async function runRequest(sock: net.Socket, request: Record<string, unknown>): Promise<number> {
+  const code = await converse(sock, request, { out: (fd, data) => (fd === 2 ? process.stderr : process.stdout).write(data) });
+  if (code === null) process.stderr.write('ldm: lost the connection to the Logical Domains Manager (ldmd); the command may or may not have completed\n');
+  return code ?? 1;
 }
