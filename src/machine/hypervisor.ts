@@ -130,9 +130,10 @@ export function powerOn(state: MachineState, now: number): MachineState {
   };
 }
 
-/** Apply one operation from ldmd atomically: all changes or none. Replays of an applied seq are no-ops. */
+/** Apply one operation from ldmd atomically: all changes or none. */
 export function applyChanges(state: MachineState, seq: number, changes: MachineChange[], now: number, modifies = true): MachineState {
-  if (seq <= state.appliedSeq) return state;
+  // Sequence numbers only grow: an older one means a manager acting on a state it has not seen.
+  if (seq <= state.appliedSeq) throw new MachineError(`refused: operation ${seq} is not newer than ${state.appliedSeq}`);
   const domains = state.domains.map((d) => ({ ...d }));
   for (const ch of changes) {
     const i = domains.findIndex((d) => d.name === ch.name);

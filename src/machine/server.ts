@@ -20,6 +20,8 @@ export function machinePaths(hostDir: string): MachinePaths {
   return { stateFile: path.join(hostDir, 'machine.json'), socket: path.join(hostDir, 'run', 'machine.sock') };
 }
 
+const CHANGES = new Set(['apply', 'sp-add', 'sp-remove', 'sp-next', 'pm-policy', 'power-cycle']);
+
 export class MachineServer {
   private state: MachineState;
   private server: net.Server | null = null;
@@ -43,8 +45,20 @@ export class MachineServer {
     return this.state;
   }
 
-  handle(msg: any): unknown {
+  /** The connection of the ldmd now in charge; changes from any other are refused. */
+  private manager: net.Socket | null = null;
+
+  handle(msg: any, from?: net.Socket): unknown {
     const now = Date.now();
+    if (msg.op === 'attach') {
+      // A restarted ldmd takes over. A request its killed predecessor left in the socket buffer can
+      // still arrive after this; it must not change anything behind the new ldmd's back.
+      this.manager = from ?? null;
+      return { appliedSeq: this.state.appliedSeq };
+    }
+    if (CHANGES.has(msg.op) && from !== undefined && from !== this.manager) {
+      throw new hv.MachineError('refused: the connection is not the one of the ldmd in charge');
+    }
     switch (msg.op) {
       case 'state':
         return this.state;
@@ -75,7 +89,7 @@ export class MachineServer {
       readMessages(sock, (msg) => {
         let reply: Record<string, unknown>;
         try {
-          reply = { id: msg.id, result: this.handle(msg) };
+          reply = { id: msg.id, result: this.handle(msg, sock) };
         } catch (e) {
           reply = { id: msg.id, error: e instanceof Error ? e.message : String(e) };
         }

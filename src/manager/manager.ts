@@ -85,6 +85,7 @@ export class Manager {
     if (!this.machine.isClosed) return this.machine;
     try {
       this.machine = await RpcClient.connect(this.machineSocket, 2000);
+      await this.machine.call('attach');
     } catch (e) {
       throw new UserError(`Unable to reach the hypervisor of host ${this.host.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -101,6 +102,12 @@ export class Manager {
       if (e instanceof RpcError && m.isClosed) {
         throw new UserError(`Lost the connection to the hypervisor of host ${this.host.name}; the operation may not have completed`);
       }
+      if (e instanceof RpcError && /^refused: (operation|the connection)/.test(e.message)) {
+        // The hypervisor moved on without us (a predecessor's last request landed late): catch up.
+        await this.machine.call('attach');
+        await this.reconcile();
+        throw new UserError(`The manager's view of host ${this.host.name} was out of date; nothing was changed. Try the command again.`);
+      }
       throw e;
     }
   }
@@ -111,6 +118,7 @@ export class Manager {
 
   static async open(host: HostConfig, machineSocket: string): Promise<Manager> {
     const machine = await RpcClient.connect(machineSocket);
+    await machine.call('attach');
     const store = new Store(hostPaths(host.dir).db);
     const m = new Manager(host, store, machine, machineSocket);
     await m.reconcile();
