@@ -17,6 +17,9 @@ import { parseSize } from '../format/units.js';
 import { isValidName } from '../manager/names.js';
 import { grantedAuths, userAttrFile } from '../daemon/auth.js';
 import { ClientError, connectHost, runRequest } from './client.js';
+import { RpcClient } from '../ipc/rpc-client.js';
+import { machinePaths } from '../machine/server.js';
+import { imageCommand } from '../guest/image-cli.js';
 
 class UsageError extends Error {}
 /** A refusal that is not about the command line: no usage text after it. */
@@ -32,6 +35,10 @@ const USAGE = `Usage:
     ldoms auth grant USER AUTH...   AUTH is solaris.ldoms.read, solaris.ldoms.write or solaris.ldoms.*
     ldoms auth revoke USER [AUTH...]
     ldoms auth list
+    ldoms sp HOST COMMAND...        the host's service processor (show /HOST, set /SP/powermgmt policy=...,
+                                    set /HOST/bootmode config=NAME, start /SYS, stop /SYS, reset /SYS)
+    ldoms mem-checksum HOST DOMAIN  checksum of a bound domain's memory
+    ldoms image create FILE --release R [...] | ldoms image show FILE | ldoms image releases
     ldoms platforms                 list the modelled servers
     ldoms quickstart                start (or reuse) host "host1" on the default platform
 `;
@@ -129,6 +136,26 @@ function hostList(): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('')).join('\n') + '\n';
 }
 
+/** The machine process's socket: the service processor and the hardware, without ldmd in between. */
+async function machineCall<T>(name: string, op: string, params: Record<string, unknown>): Promise<T> {
+  const dir = hostDir(name);
+  if (!fs.existsSync(path.join(dir, 'host.json'))) throw new HostError(`host ${name} does not exist`);
+  if (!runningPid(dir, 'machine')) throw new HostError(`host ${name} is not running (ldoms host start ${name})`);
+  let client: RpcClient;
+  try {
+    client = await RpcClient.connect(machinePaths(dir).socket);
+  } catch (e) {
+    throw new HostError(`cannot reach the service processor of host ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    return await client.call<T>(op, params);
+  } catch (e) {
+    throw new HostError(e instanceof Error ? e.message : String(e));
+  } finally {
+    client.close();
+  }
+}
+
 async function admin(name: string, op: string): Promise<number> {
   const dir = hostDir(name);
   if (!fs.existsSync(path.join(dir, 'host.json'))) throw new HostError(`host ${name} does not exist`);
@@ -212,6 +239,21 @@ async function main(argv: string[]): Promise<number> {
         }
       }
       break;
+    case 'sp': {
+      const name = checkHostName(verb);
+      const r = await machineCall<{ output: string; status: number }>(name, 'sp', { argv: rest });
+      process.stdout.write(r.output);
+      return r.status;
+    }
+    case 'mem-checksum': {
+      const name = checkHostName(verb);
+      if (!rest[0] || rest.length > 1) throw new UsageError('usage: ldoms mem-checksum HOST DOMAIN');
+      const r = await machineCall<{ checksum: string; size: number }>(name, 'mem-checksum', { name: rest[0] });
+      process.stdout.write(`${r.checksum}  ${rest[0]} (${r.size} bytes)\n`);
+      return 0;
+    }
+    case 'image':
+      return imageCommand(argv.slice(1), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
     case 'platforms':
       for (const id of catalogIds()) process.stdout.write(`${id}${id === DEFAULT_PLATFORM_ID ? ' (default)' : ''}\n${describePlatform(loadPlatform(id)).replace(/^/gm, '    ')}\n`);
       return 0;

@@ -10,8 +10,10 @@ if (!hostDir) {
   process.exit(2);
 }
 const host = readHostConfig(path.resolve(hostDir));
-const server = new MachineServer(machinePaths(host.dir), host.platform);
-server.listen().then(
+const log = (text: string) => process.stderr.write(`${new Date().toISOString()} machine: ${text}\n`);
+const bootScale = process.env.LDOMS_BOOT_SCALE ? Number(process.env.LDOMS_BOOT_SCALE) : 1;
+const server = new MachineServer(machinePaths(host.dir), host.platform, { dir: host.dir, name: host.name, address: host.address }, { bootScale, log });
+server.start().then(() => server.listen()).then(
   () => process.stdout.write('ready\n'),
   (e) => {
     process.stderr.write(`machine: ${e.message}\n`);
@@ -19,6 +21,5 @@ server.listen().then(
   },
 );
 process.on('SIGTERM', () => {
-  server.close();
-  process.exit(0);
+  server.close().finally(() => process.exit(0));
 });

@@ -100,7 +100,7 @@ export const lifecycleCommands: CommandSpec[] = [
           : distinct(args.operands, 'LDom');
         for (const n of names) {
           guardOthers(draft, n, say);
-          stopDomain(draft, n);
+          stopDomain(draft, n, args.options.has('-f'));
         }
         return names;
       });

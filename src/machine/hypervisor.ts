@@ -91,6 +91,7 @@ export function factoryState(p: PlatformSpec, now: number): MachineState {
     platform: p,
     powerEpoch: 0,
     poweredOnAt: now,
+    poweredOff: false,
     appliedSeq: 0,
     domains: [],
     sp: {
@@ -124,6 +125,7 @@ export function powerOn(state: MachineState, now: number): MachineState {
     ...state,
     powerEpoch: state.powerEpoch + 1,
     poweredOnAt: now,
+    poweredOff: false,
     domains,
     bootedConfig: structuredClone(cfg.domains),
     sp: { ...state.sp, current: cfg.name, nextPoweron: cfg.name, modified: false },
@@ -187,4 +189,9 @@ export function setNextPoweron(state: MachineState, name: string): MachineState 
 
 export function setPmPolicy(state: MachineState, policy: PmPolicy): MachineState {
   return { ...state, sp: { ...state.sp, pmPolicy: policy } };
+}
+
+/** `stop /SYS`: every domain stops; the hypervisor forgets them until the next power-on. */
+export function powerOff(state: MachineState): MachineState {
+  return { ...state, poweredOff: true, domains: [] };
 }

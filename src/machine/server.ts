@@ -9,7 +9,15 @@ import { readMessages, writeMessage } from '../ipc/jsonl.js';
 import type { PlatformSpec } from '../platform/types.js';
 import { readJson, writeJsonAtomic } from './persist.js';
 import * as hv from './hypervisor.js';
-import type { MachineState } from './types.js';
+import { Guests } from './guests.js';
+import { spCommand } from './sp.js';
+import type { MachineChange, MachineDomain, MachineState } from './types.js';
+
+export interface MachineHost {
+  dir: string;
+  name: string;
+  address: string;
+}
 
 export interface MachinePaths {
   stateFile: string;
@@ -26,10 +34,48 @@ export class MachineServer {
   private state: MachineState;
   private server: net.Server | null = null;
 
-  constructor(private readonly paths: MachinePaths, platform: PlatformSpec) {
+  readonly guests: Guests;
+
+  constructor(
+    private readonly paths: MachinePaths,
+    platform: PlatformSpec,
+    host: MachineHost,
+    opts: { bootScale?: number; log?: (s: string) => void } = {},
+  ) {
     const saved = readJson<MachineState>(paths.stateFile);
-    this.state = saved ?? hv.factoryState(platform, Date.now());
+    this.state = saved ? { ...saved, poweredOff: saved.poweredOff ?? false } : hv.factoryState(platform, Date.now());
     if (!saved) this.persist();
+    this.guests = new Guests(
+      {
+        state: () => this.state,
+        update: (name, fn) => {
+          const domains = this.state.domains.flatMap((d) => (d.name === name ? [fn(d)].filter((x): x is MachineDomain => x !== null) : [d]));
+          this.state = { ...this.state, domains };
+          this.persist();
+        },
+        setVariable: (name, variable, value) => {
+          // OpenBoot's setenv changes the domain's configuration: a change ldmd adopts (newer seq).
+          const seq = this.state.appliedSeq + 1;
+          const domains = this.state.domains.map((d) => {
+            if (d.name !== name) return d;
+            const vars = d.constraints.variables.filter((v) => v.name !== variable);
+            const old = d.constraints.variables.findIndex((v) => v.name === variable);
+            const entry = { name: variable, value };
+            if (old >= 0) vars.splice(old, 0, entry);
+            else vars.push(entry);
+            return { ...d, constraints: { ...d.constraints, variables: vars }, seq };
+          });
+          this.state = { ...this.state, domains, appliedSeq: seq, sp: { ...this.state.sp, modified: true } };
+          this.persist();
+        },
+      },
+      { hostDir: host.dir, address: host.address, hostName: host.name, bootScale: opts.bootScale, log: opts.log },
+    );
+  }
+
+  /** Bring guests, memories and consoles in line with the state (after start-up and every change). */
+  async start(): Promise<void> {
+    await this.guests.sync();
   }
 
   private persist(): void {
@@ -37,18 +83,21 @@ export class MachineServer {
   }
 
   /** Run a state transition; persist before answering so an acknowledged change survives kill -9. */
-  private commit(next: MachineState): MachineState {
+  private async commit(next: MachineState, stopHow?: Map<string, 'graceful' | 'forced'>): Promise<MachineState> {
     if (next !== this.state) {
       this.state = next;
       this.persist();
+      await this.guests.sync(stopHow);
     }
     return this.state;
   }
 
+  private queue: Promise<void> = Promise.resolve();
+
   /** The connection of the ldmd now in charge; changes from any other are refused. */
   private manager: net.Socket | null = null;
 
-  handle(msg: any, from?: net.Socket): unknown {
+  async handle(msg: any, from?: net.Socket): Promise<unknown> {
     const now = Date.now();
     if (msg.op === 'attach') {
       // A restarted ldmd takes over. A request its killed predecessor left in the socket buffer can
@@ -64,18 +113,34 @@ export class MachineServer {
         return this.state;
       case 'domains':
         return summary(this.state);
-      case 'apply':
-        return summary(this.commit(hv.applyChanges(this.state, msg.seq, msg.changes ?? [], now, msg.modifies !== false)));
+      case 'apply': {
+        if (this.state.poweredOff) throw new hv.MachineError('refused: the host is powered off');
+        const changes: MachineChange[] = msg.changes ?? [];
+        const stopHow = new Map(changes.flatMap((c) => (c.kind === 'put' && c.stop ? [[c.name, c.stop] as const] : [])));
+        const s = summary(await this.commit(hv.applyChanges(this.state, msg.seq, changes, now, msg.modifies !== false), stopHow));
+        for (const c of changes) if (c.kind === 'panic') this.guests.panic(c.name);
+        return s;
+      }
       case 'sp-add':
-        return summary(this.commit(hv.addSpConfig(this.state, msg.name, msg.domains, now)));
+        return summary(await this.commit(hv.addSpConfig(this.state, msg.name, msg.domains, now)));
       case 'sp-remove':
-        return summary(this.commit(hv.removeSpConfig(this.state, msg.name)));
+        return summary(await this.commit(hv.removeSpConfig(this.state, msg.name)));
       case 'sp-next':
-        return summary(this.commit(hv.setNextPoweron(this.state, msg.name)));
+        return summary(await this.commit(hv.setNextPoweron(this.state, msg.name)));
       case 'pm-policy':
-        return summary(this.commit(hv.setPmPolicy(this.state, msg.policy)));
+        return summary(await this.commit(hv.setPmPolicy(this.state, msg.policy)));
       case 'power-cycle':
-        return summary(this.commit(hv.powerOn(this.state, now)));
+        return summary(await this.commit(hv.powerOn(this.state, now)));
+      case 'sp': {
+        const r = spCommand(this.state, Array.isArray(msg.argv) ? msg.argv.map(String) : [], now);
+        await this.commit(r.state);
+        return { output: r.output, status: r.status };
+      }
+      case 'mem-checksum': {
+        const mem = this.guests.memory(String(msg.name));
+        if (!mem) throw new hv.MachineError(`domain ${String(msg.name)} has no memory bound`);
+        return { checksum: await mem.checksum(), size: mem.size };
+      }
       default:
         throw new hv.MachineError(`unknown operation ${String(msg.op)}`);
     }
@@ -87,13 +152,17 @@ export class MachineServer {
     const server = net.createServer((sock) => {
       sock.on('error', () => sock.destroy());
       readMessages(sock, (msg) => {
-        let reply: Record<string, unknown>;
-        try {
-          reply = { id: msg.id, result: this.handle(msg, sock) };
-        } catch (e) {
-          reply = { id: msg.id, error: e instanceof Error ? e.message : String(e) };
-        }
-        writeMessage(sock, reply);
+        // One request at a time across all connections (ldmd, the SP command line), in arrival
+        // order, even though handling may wait for console listeners.
+        this.queue = this.queue.then(async () => {
+          let reply: Record<string, unknown>;
+          try {
+            reply = { id: msg.id, result: await this.handle(msg, sock) };
+          } catch (e) {
+            reply = { id: msg.id, error: e instanceof Error ? e.message : String(e) };
+          }
+          writeMessage(sock, reply);
+        });
       });
     });
     this.server = server;
@@ -106,14 +175,15 @@ export class MachineServer {
     });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.server?.close();
+    await this.guests.close();
   }
 }
 
 /** What an apply returns: enough for ldmd to refresh runtime without re-reading the whole state. */
 function summary(s: MachineState) {
-  return { appliedSeq: s.appliedSeq, powerEpoch: s.powerEpoch, domains: s.domains, sp: spSummary(s) };
+  return { appliedSeq: s.appliedSeq, powerEpoch: s.powerEpoch, poweredOff: s.poweredOff, domains: s.domains, sp: spSummary(s) };
 }
 
 export function spSummary(s: MachineState) {

@@ -45,6 +45,8 @@ export interface MachineState {
   /** Incremented at every power-on: ldmd reloads its database from the booted configuration. */
   powerEpoch: number;
   poweredOnAt: number;
+  /** `stop /SYS`: nothing runs until `start /SYS`. */
+  poweredOff: boolean;
   /** Highest operation sequence number applied. */
   appliedSeq: number;
   domains: MachineDomain[];
@@ -54,7 +56,15 @@ export interface MachineState {
 }
 
 export type MachineChange =
-  | { kind: 'put'; name: string; state: 'bound' | 'active'; constraints: DomainConstraints; binding: DomainBinding }
+  | {
+      kind: 'put';
+      name: string;
+      state: 'bound' | 'active';
+      constraints: DomainConstraints;
+      binding: DomainBinding;
+      /** How an active domain that becomes bound stops: through its OS, or at once (`stop -f`). */
+      stop?: 'graceful' | 'forced';
+    }
   | { kind: 'remove'; name: string }
   | { kind: 'panic'; name: string }
   | { kind: 'reboot'; name: string };

@@ -16,13 +16,17 @@ import { listAutosaves, readAutosave, removeAutosave, writeAutosave } from './au
 import { applyAtReboot, pendingConstraints } from './rules/reconf.js';
 import { MAX_SP_CONFIGS } from '../machine/hypervisor.js';
 import { FACTORY_DEFAULT } from '../machine/types.js';
-import type { Domain, DomainBinding, DomainConstraints, DomainState, PmPolicy, SpConfigListing } from './types.js';
+import type { Domain, DomainBinding, DomainConstraints, DomainRuntime, DomainState, PmPolicy, SpConfigListing } from './types.js';
 
 /** A domain as a command may edit it. Runtime is the hypervisor's and is read-only. */
 export interface DraftDomain {
   constraints: DomainConstraints;
   state: DomainState;
   binding: DomainBinding | null;
+  /** What the hypervisor reports (read-only: the OS running, its DR capabilities). */
+  readonly runtime?: DomainRuntime | null;
+  /** Set by stop-domain: how the domain's OS is brought down. */
+  stop?: 'graceful' | 'forced';
 }
 
 export interface Draft {
@@ -42,6 +46,7 @@ interface SpSummary {
 }
 
 interface MachineSummary {
+  poweredOff?: boolean;
   appliedSeq: number;
   powerEpoch: number;
   domains: MachineDomain[];
@@ -170,7 +175,11 @@ export class Manager {
   /** Re-read what the hypervisor reports (runtime moves on without ldmd). */
   private async refresh(): Promise<void> {
     const ms = await this.call<MachineSummary>('domains');
-    if (ms.powerEpoch !== this.powerEpoch) {
+    if (ms.poweredOff) {
+      throw new UserError(`Host ${this.host.name} is powered off: nothing runs until it is started again (ldoms sp ${this.host.name} start /SYS)`);
+    }
+    // A power cycle, or a change the machine made itself (OpenBoot setenv): adopt it.
+    if (ms.powerEpoch !== this.powerEpoch || ms.appliedSeq > this.seq) {
       await this.reconcile();
       return;
     }
@@ -225,7 +234,7 @@ export class Manager {
       const before = this.currentDomains();
       const draft: Draft = {
         platform: this.platform,
-        domains: before.map((d) => structuredClone({ constraints: d.constraints, state: d.state, binding: d.binding })),
+        domains: before.map((d) => ({ ...structuredClone({ constraints: d.constraints, state: d.state, binding: d.binding }), runtime: d.runtime })),
         delayed: structuredClone(this.delayed),
         pmPolicy: this.sp.pmPolicy,
       };
@@ -253,7 +262,9 @@ export class Manager {
           prev.state === d.state &&
           JSON.stringify(prev.binding) === JSON.stringify(d.binding) &&
           JSON.stringify(prev.constraints) === JSON.stringify(d.constraints);
-        if (!same) changes.push({ kind: 'put', name: d.constraints.name, state: d.state as 'bound' | 'active', constraints: d.constraints, binding: d.binding! });
+        if (!same) {
+          changes.push({ kind: 'put', name: d.constraints.name, state: d.state as 'bound' | 'active', constraints: d.constraints, binding: d.binding!, ...(d.stop ? { stop: d.stop } : {}) });
+        }
       } else if (wasBound) {
         changes.push({ kind: 'remove', name: d.constraints.name });
       }

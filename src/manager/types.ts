@@ -170,6 +170,8 @@ export interface DomainRuntime {
   startedAt: number | null;
   /** Utilisation in percent (0..100). */
   util: number;
+  /** The OS booted in the domain (from its boot disk's image), once it is booting or running. */
+  os?: { release: string; drd: boolean; capabilities: { cpuDr: boolean; memoryDr: boolean; cryptoDr: boolean; ioDr: boolean }; migrationCompatible: boolean } | null;
 }
 
 export interface Domain {

@@ -138,11 +138,12 @@ export function startDomain(draft: Draft, name: string): void {
   d.state = 'active';
 }
 
-export function stopDomain(draft: Draft, name: string): void {
+export function stopDomain(draft: Draft, name: string, force = false): void {
   const d = findDomain(draft, name);
   if (name === CONTROL_DOMAIN) throw new UserError(`LDom ${name} is the control domain and cannot be stopped`);
   if (d.state !== 'active') throw new UserError(`LDom ${name} is not active`);
   d.state = 'bound';
+  d.stop = force ? 'forced' : 'graceful';
 }
 
 // --- changing the resources of a bound or active domain --------------------------------------

@@ -5,7 +5,7 @@ import type { Draft } from '../manager.js';
 import { checkCryptoCores } from '../alloc/crypto.js';
 import { rebindCrypto, rebindStrands } from './binding.js';
 import { checkRebootFits } from './reconf.js';
-import { editable, enterDelayed, findDomain, guardOthers, isControl, type Say } from './draft.js';
+import { editable, enterDelayed, requireDr, findDomain, guardOthers, isControl, type Say } from './draft.js';
 
 export type CountOp = 'add' | 'set' | 'remove';
 
@@ -58,6 +58,7 @@ export function changeVcpus(draft: Draft, name: string, op: CountOp, n: number, 
 
   // The control domain in a delayed reconfiguration changes at its reboot; inactive domains have nothing bound.
   if (c === draft.delayed || d.state === 'inactive') return;
+  requireDr(d, 'cpuDr');
   const strands = rebindStrands(draft, d, count, wholeCore);
   const b = d.binding!;
   // A core cannot leave a domain while the domain holds that core's crypto unit.
@@ -72,9 +73,7 @@ export function changeCrypto(draft: Draft, name: string, op: CountOp, n: number,
   if (draft.platform.cpu.cryptoUnitsPerCore === 0) {
     throw new UserError(`This system (${draft.platform.model}) has no crypto units that can be assigned to domains`);
   }
-  if (!isControl(d) && d.state === 'active') {
-    throw new UserError(`Crypto units of LDom ${name} cannot be changed while it is active: the domain's OS does not support crypto unit dynamic reconfiguration`);
-  }
+  requireDr(d, 'cryptoDr');
   // The active control domain changes crypto units at its reboot: validate before announcing that.
   const delayed = isControl(d) && (draft.delayed !== null || d.state === 'active');
   const c0 = editable(draft, d);

@@ -65,3 +65,36 @@ export function macsInUse(draft: Draft): Set<string> {
   if (draft.delayed) add(draft.delayed);
   return used;
 }
+
+export type DrKind = 'cpuDr' | 'memoryDr' | 'cryptoDr' | 'ioDr';
+
+const DR_NAMES: Record<DrKind, string> = {
+  cpuDr: 'virtual CPU',
+  memoryDr: 'memory',
+  cryptoDr: 'crypto unit',
+  ioDr: 'virtual I/O',
+};
+
+/**
+ * A change to a running domain needs its OS to take part: dynamic reconfiguration through drd,
+ * where the OS release supports it. A domain at the OpenBoot prompt has no OS to ask: its next boot
+ * finds the new configuration.
+ */
+export function requireDr(d: DraftDomain, kind: DrKind): void {
+  if (d.state !== 'active' || d.constraints.name === CONTROL_DOMAIN) return;
+  const os = d.runtime?.os;
+  if (!os) return;
+  if (!os.drd) {
+    throw new UserError(
+      `Unable to change the ${DR_NAMES[kind]} configuration of LDom ${d.constraints.name} dynamically: ` +
+        'the drd daemon (svc:/platform/sun4v/drd:default) is not running in the domain',
+    );
+  }
+  if (!os.capabilities[kind]) {
+    throw new UserError(
+      `Unable to change the ${DR_NAMES[kind]} configuration of LDom ${d.constraints.name} dynamically: ` +
+        `its operating system (${os.release}) does not support ${DR_NAMES[kind]} dynamic reconfiguration; ` +
+        'stop the domain to make this change',
+    );
+  }
+}

@@ -5,7 +5,7 @@ import { planMemoryChange, type MemoryOp, type MemoryState } from '../alloc/memo
 import { UserError } from '../errors.js';
 import type { Draft } from '../manager.js';
 import { rebindMemory } from './binding.js';
-import { findDomain, guardOthers, isControl, type Say } from './draft.js';
+import { findDomain, guardOthers, isControl, requireDr, type Say } from './draft.js';
 import { checkRebootFits } from './reconf.js';
 
 export function changeMemory(draft: Draft, name: string, op: MemoryOp, amount: number, autoAdj: boolean, say: Say): void {
@@ -30,6 +30,7 @@ export function changeMemory(draft: Draft, name: string, op: MemoryOp, amount: n
     checkRebootFits(draft, { ...pending, memory: plan.value.constraint });
     pending.memory = plan.value.constraint;
   } else {
+    if (plan.value.size !== (d.state === 'inactive' ? d.constraints.memory : bound)) requireDr(d, 'memoryDr');
     d.constraints.memory = plan.value.constraint;
     if (d.state !== 'inactive') d.binding = { ...d.binding!, mblocks: rebindMemory(draft, d, plan.value.size, plan.value.align) };
   }

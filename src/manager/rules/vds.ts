@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import type { Draft, DraftDomain } from '../manager.js';
 import { checkName } from '../names.js';
 import type { Vdisk, VdsOption, VdsService } from '../types.js';
-import { findDomain, guardOthers, type Say } from './draft.js';
+import { findDomain, guardOthers, requireDr, type Say } from './draft.js';
 import { intProp, nextDeviceId } from './props.js';
 
 const OPTIONS: VdsOption[] = ['ro', 'slice', 'excl'];
@@ -94,6 +94,7 @@ export function removeVdsdev(draft: Draft, volSpec: string, _force: boolean, say
 export function addVdisk(draft: Draft, diskName: string, volSpec: string, ldom: string, props: Map<string, string>, say: Say): void {
   const d = findDomain(draft, ldom);
   guardOthers(draft, ldom, say);
+  requireDr(d, 'ioDr');
   checkName('vdisk', diskName);
   const { volume, service } = splitVolume(volSpec);
   const { domain: server, vds } = findVds(draft, service);
@@ -129,5 +130,6 @@ export function setVdisk(draft: Draft, diskName: string, ldom: string, props: Ma
 export function removeVdisk(draft: Draft, diskName: string, ldom: string, _force: boolean, say: Say): void {
   const { domain, vdisk } = findVdisk(draft, diskName, ldom);
   guardOthers(draft, ldom, say);
+  requireDr(domain, 'ioDr');
   domain.constraints.vdisks.splice(domain.constraints.vdisks.indexOf(vdisk), 1);
 }

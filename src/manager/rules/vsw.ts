@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import type { Draft, DraftDomain } from '../manager.js';
 import { checkName } from '../names.js';
 import type { Vnet, VswService } from '../types.js';
-import { findDomain, guardOthers, macsInUse, type Say } from './draft.js';
+import { findDomain, guardOthers, requireDr, macsInUse, type Say } from './draft.js';
 import { intProp, mtuProp, nextDeviceId, oneOf, vlanList } from './props.js';
 
 export type Props = Map<string, string>;
@@ -120,6 +120,7 @@ function applyVnetProps(v: Vnet, props: Props): void {
 export function addVnet(draft: Draft, ifName: string, vswName: string, ldom: string, props: Props, random: () => number, say: Say): void {
   const d = findDomain(draft, ldom);
   guardOthers(draft, ldom, say);
+  requireDr(d, 'ioDr');
   checkName('vnet', ifName);
   if (d.constraints.vnets.some((v) => v.name === ifName)) throw new UserError(`Vnet ${ifName} already exists in LDom ${ldom}`);
   const sw = findVsw(draft, vswName);
@@ -175,5 +176,6 @@ export function setVnet(draft: Draft, ifName: string, ldom: string, props: Props
 export function removeVnet(draft: Draft, ifName: string, ldom: string, _force: boolean, say: Say): void {
   const { domain, vnet } = findVnet(draft, ifName, ldom);
   guardOthers(draft, ldom, say);
+  requireDr(domain, 'ioDr');
   domain.constraints.vnets.splice(domain.constraints.vnets.indexOf(vnet), 1);
 }
