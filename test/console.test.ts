@@ -684,6 +684,7 @@ describe('the telnet program', () => {
     });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString('latin1')));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString('latin1')));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     await until('the banner through telnet', () => out.includes('Press ~? for control options ..'));
     assert.ok(out.includes(`Connecting to console "ldg1" in group "ldg1" ....`));
@@ -692,8 +693,10 @@ describe('the telnet program', () => {
     assert.ok(!/[\xf0-\xff]/.test(g.typed), `telnet commands leaked: ${JSON.stringify(g.typed)}`);
     g.emit('SunOS\n');
     await until('the output through telnet', () => out.includes('SunOS'));
+    assert.equal(child.exitCode, null);
     child.stdin.write('~.');
-    assert.notEqual(await Promise.race([exited, sleep(5000).then(() => 'timeout')]), 'timeout');
+    assert.notEqual(await Promise.race([exited, sleep(5000, 'timeout', { ref: false })]), 'timeout');
     assert.match(out, /Connection closed by foreign host/);
+    assert.ok(!g.typed.includes('~'));
   });
 });
