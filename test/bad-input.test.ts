@@ -274,7 +274,7 @@ const CASES: Record<string, Case[]> = {
     c('add-crypto 1.5 ldg1', /Invalid number of crypto units/),
     c('add-crypto 99999999999 ldg1', /Invalid number of crypto units/),
     c('add-crypto 100 ldg2', /Not enough free crypto units/),
-    c('add-crypto 1 ldg3', /cannot be changed while it is active/),
+    c('add-crypto 100 ldg3', /Not enough free crypto units/),
     c('add-crypto 1 primary', /no crypto units/, T4),
     c('add-crypto 1 g', /Delayed reconfiguration of LDom g is not permitted/, T4),
   ],
@@ -285,7 +285,7 @@ const CASES: Record<string, Case[]> = {
     c('set-crypto 1.5 ldg1', /Invalid number of crypto units/),
     c('set-crypto 99999999999 ldg1', /Invalid number of crypto units/),
     c('set-crypto 9 ldg2', /Not enough free crypto units/),
-    c('set-crypto 1 ldg3', /cannot be changed while it is active/),
+    c('set-crypto 9 ldg3', /Not enough free crypto units/),
     c('set-crypto 0 primary', /no crypto units/, T4),
   ],
   'remove-crypto': [

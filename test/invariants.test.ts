@@ -74,7 +74,12 @@ function checkInvariants(): { names: string[] } {
   for (const d of m.domains) {
     for (const s of d.binding.strands) claim(strands, String(s), d.name, 'strand');
     for (const c of d.binding.crypto) claim(crypto, String(c), d.name, 'crypto unit');
-    if (d.binding.console.port !== null) claim(ports, String(d.binding.console.port), d.name, 'console port');
+    if (d.binding.console.port !== null) {
+      // One port per console group: domains of the same group share it, no other domain may.
+      const holder = ports.get(String(d.binding.console.port));
+      assert.ok(holder === undefined || holder === d.binding.console.group, `console port ${d.binding.console.port} bound to groups ${holder} and ${d.binding.console.group}`);
+      ports.set(String(d.binding.console.port), d.binding.console.group);
+    }
     for (const b of d.binding.mblocks) bytes.push([b.pa, b.pa + b.size, d.name]);
     // Strands per constraint, memory at least the constraint.
     assert.equal(d.binding.strands.length, d.constraints.vcpus, `${d.name}: bound strands vs constraint`);
@@ -142,7 +147,7 @@ function randomOp(): string[] {
     case 12:
       return ['remove-vdisk', `disk${int(0, 2)}`, g];
     case 13:
-      return ['set-vcons', `port=${int(5000, 5011)}`, g];
+      return rnd() < 0.5 ? ['set-vcons', `port=${int(5000, 5011)}`, g] : ['set-vcons', `group=${pick(['grpa', 'grpb', g])}`, g];
     case 14:
     case 15:
       return ['bind', g];

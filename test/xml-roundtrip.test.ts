@@ -145,7 +145,10 @@ test('bind-domain -i and start-domain -i create, bind and start a domain from a 
   assert.ok(vnetMac, 'guest2 is bound with its vnet');
   assert.ok(!guestXml.includes(vnetMac[1]), 'a fresh vnet MAC');
 
-  const g3 = withoutGenerated(guestXml.replace('id="guest"', 'id="guest3"').replace('key="port">5010<', 'key="port">5011<'));
+  // A console group is served on one port: a new port needs a group of its own.
+  const g3 = withoutGenerated(
+    guestXml.replace('id="guest"', 'id="guest3"').replace('key="port">5010<', 'key="port">5011<').replace('key="group">grp1<', 'key="group">grp3<'),
+  );
   fs.writeFileSync(file('guest3.xml'), g3);
   assert.equal(await home.ok(B, 'start-domain', '-i', file('guest3.xml')), 'LDom guest3 started\n');
   assert.match(await home.ok(B, 'list'), /^guest3 +active +-t---- +5011 +16 +4G +\d+\.\d% +\d+[smhd]$/m);

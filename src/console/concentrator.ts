@@ -270,6 +270,7 @@ export class ConsoleConcentrator {
       const server = net.createServer();
       server.on('connection', (sock) => this.accept(l, sock));
       const failed = (err: NodeJS.ErrnoException) => {
+        server.on('error', () => undefined);
         server.close();
         const msg = `${err.code ?? 'error'}: ${err.message}`;
         if (l.error !== msg) this.log(`console: cannot listen on ${this.address}:${l.port} (group ${l.group}): ${msg}; retrying every ${this.retryMs} ms`);

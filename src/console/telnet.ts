@@ -179,7 +179,6 @@ export class NvtNewlines {
  */
 export function toWire(text: string): Buffer {
   let bytes: Buffer;
-  // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\xff]/.test(text)) {
     bytes = Buffer.from(text, 'latin1');
   } else {

@@ -46,9 +46,11 @@ export function findDoubleBinding(p: PlatformSpec, domains: readonly BoundDomain
       if (e) return e;
     }
     if (b.console.port !== null) {
-      // Console ports are TCP ports of the host's one console concentrator address.
-      const e = claim(ports, String(b.console.port), d.name, 'console port');
-      if (e) return e;
+      // Console ports are TCP ports of the host's one console concentrator address; the domains
+      // of one console group share their group's port.
+      const holder = ports.get(String(b.console.port));
+      if (holder !== undefined && holder !== b.console.group) return `console port ${b.console.port} bound to both group ${holder} and group ${b.console.group}`;
+      ports.set(String(b.console.port), b.console.group);
     }
     const domMacs = [d.constraints.mac, ...d.constraints.vnets.map((v) => v.mac), ...d.constraints.vsw.map((v) => v.mac)];
     for (const m of domMacs) {

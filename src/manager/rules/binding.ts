@@ -89,15 +89,31 @@ export function allocateBinding(draft: Draft, d: DraftDomain): DomainBinding {
     }
   }
   checkVirtualDevices(draft, c);
+  const console = bindConsole(draft, c);
+  return { strands, crypto, mblocks, io: [...c.io], console };
+}
+
+/**
+ * A console joins its group (the domain's name unless set-vcons chose one). A group is served on one
+ * port of one vcc: the first domain bound into a group takes a free port, the others share it.
+ */
+function bindConsole(draft: Draft, c: DomainConstraints): DomainBinding['console'] {
+  const group = c.console.group || c.name;
+  const member = draft.domains.find((d) => d.constraints.name !== c.name && d.binding?.console.port != null && d.binding.console.group === group);
+  if (member) {
+    const m = member.binding!.console;
+    if (c.console.service && c.console.service !== m.service) {
+      throw new UserError(`Unable to bind LDom ${c.name}: console group ${group} is served by ${m.service}, not ${c.console.service}`);
+    }
+    if (c.console.port !== undefined && c.console.port !== m.port) {
+      throw new UserError(`Unable to bind LDom ${c.name}: console group ${group} uses port ${m.port}, not ${c.console.port}`);
+    }
+    return { service: m.service, serviceDomain: m.serviceDomain, port: m.port, group };
+  }
   const svc = consoleService(draft, c);
-  const port = check(name, allocateConsolePort(svc.vcc, taken.ports, c.console.port));
-  return {
-    strands,
-    crypto,
-    mblocks,
-    io: [...c.io],
-    console: { service: svc.vcc.name, serviceDomain: svc.domain, port, group: c.console.group || name },
-  };
+  const taken = takenBy(draft, c.name).ports;
+  const port = check(c.name, allocateConsolePort(svc.vcc, taken, c.console.port));
+  return { service: svc.vcc.name, serviceDomain: svc.domain, port, group };
 }
 
 /** Every vdisk's volume and every vnet's switch must exist when the domain binds. */
