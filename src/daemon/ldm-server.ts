@@ -5,15 +5,12 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { parseArgs } from '../commands/args.js';
-import { helpText, resolveCommand } from '../commands/table.js';
 import type { Authorization, CommandContext } from '../commands/types.js';
-import { renderVersion } from '../format/version.js';
 import { readMessages, writeMessage } from '../ipc/jsonl.js';
 import { UserError } from '../manager/errors.js';
-import { XmlError } from '../xml/constraints.js';
 import type { Manager } from '../manager/manager.js';
 import { isAuthorized, newChallenge, prepareDropBox, userName, verifyChallenge } from './auth.js';
+import { authorizationFailed, runArgv } from './run-command.js';
 
 export interface ServerOptions {
   socket: string;
@@ -143,48 +140,19 @@ export class LdmServer {
       },
     };
     const authorized = (a: Authorization) => isAuthorized(uid, user, a, this.opts.userAttr);
-    try {
-      if (req.admin) {
-        if (!authorized('solaris.ldoms.write')) throw new UserError(`Authorization failed: user ${user} does not have the solaris.ldoms.write authorization`);
+    if (req.admin) {
+      const admin = async () => {
+        if (!authorized('solaris.ldoms.write')) throw authorizationFailed(user, 'solaris.ldoms.write');
         await this.admin(String(req.admin), ctx);
+      };
+      try {
+        await admin();
         return exit(0);
+      } catch (e) {
+        err(`${e instanceof Error ? e.message : String(e)}\n`);
+        return exit(1);
       }
-      const [word, ...rest] = argv;
-      if (word === undefined || word === '--help' || word === '-h') {
-        const sub = word === undefined ? undefined : rest[0];
-        if (sub !== undefined) {
-          const spec = resolveCommand(sub);
-          if (!spec) throw new UserError(`Invalid command: ${sub}\nRun ldm --help for the list of commands.`);
-          out(helpText(spec));
-        } else out(helpText());
-        return exit(0);
-      }
-      if (word === '-V') {
-        if (!authorized('solaris.ldoms.read')) throw new UserError(`Authorization failed: user ${user} does not have the solaris.ldoms.read authorization`);
-        out(renderVersion(await this.manager.view()));
-        return exit(0);
-      }
-      const spec = resolveCommand(word);
-      if (!spec) throw new UserError(`Invalid command: ${word}\nRun ldm --help for the list of commands.`);
-      if (rest.includes('--help') || rest.includes('-h')) {
-        out(helpText(spec));
-        return exit(0);
-      }
-      if (!authorized(spec.auth)) {
-        throw new UserError(`Authorization failed: user ${user} does not have the ${spec.auth} authorization`);
-      }
-      const args = parseArgs(spec, rest);
-      await spec.run(ctx, args);
-      exit(0);
-    } catch (e) {
-      if (e instanceof UserError || e instanceof XmlError) {
-        err(e.message.endsWith('\n') ? e.message : `${e.message}\n`);
-        return exit(e instanceof UserError ? e.exitCode : 1);
-      }
-      const message = e instanceof Error ? e.stack ?? e.message : String(e);
-      this.opts.log(`internal error running ${JSON.stringify(argv)}: ${message}`);
-      err(`ldmd: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-      exit(1);
     }
+    exit(await runArgv(argv, ctx, authorized, this.opts.log));
   }
 }
