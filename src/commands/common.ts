@@ -12,7 +12,7 @@ export const random = (): number => Math.random();
 /** Run a rule on a draft with stderr notices going to the caller. */
 export function change<T>(ctx: CommandContext, fn: (draft: Draft, say: (t: string) => void, view: HostView) => T): Promise<T> {
   const say = (t: string) => ctx.err(t.endsWith('\n') ? t : `${t}\n`);
-  return ctx.manager.mutate((draft, view) => fn(draft, say, view));
+  return ctx.manager.mutate((draft, view) => fn(draft, say, view), { action: ctx.action });
 }
 
 export function count(text: string, what: string): number {

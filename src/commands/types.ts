@@ -22,6 +22,8 @@ export interface CommandContext extends CommandIo {
   manager: Manager;
   /** OS user name of the caller. */
   user: string;
+  /** Name of the subcommand running, as events report it (set by the runner). */
+  action?: string;
 }
 
 export interface ParsedArgs {

@@ -15,11 +15,19 @@ export function authorizationFailed(user: string, auth: Authorization): UserErro
   return new UserError(`Authorization failed: user ${user} does not have the ${auth} authorization`);
 }
 
+/**
+ * Events are named after the subcommand that caused them, in the XML interface's spelling where it
+ * has one (`add-vdiskserverdevice`), except crypto units, which events call `*-crypto`.
+ */
+export function eventAction(spec: CommandSpec): string {
+  return spec.name.endsWith('-crypto') ? spec.name : (spec.xmlAction ?? spec.name);
+}
+
 /** Run `spec` with its arguments; returns the exit status (messages went to ctx.err). */
 export async function runSpec(spec: CommandSpec, rest: string[], ctx: CommandContext, authorized: Authorize, log: (s: string) => void): Promise<number> {
   return guard(ctx, log, rest, async () => {
     if (!authorized(spec.auth)) throw authorizationFailed(ctx.user, spec.auth);
-    await spec.run(ctx, parseArgs(spec, rest));
+    await spec.run({ ...ctx, action: eventAction(spec) }, parseArgs(spec, rest));
   });
 }
 

@@ -53,6 +53,21 @@ interface MachineSummary {
   sp: SpSummary;
 }
 
+/** What changed on the host, for the XML interface's event subscribers. */
+export interface LdmEvent {
+  class: 'domain' | 'resource' | 'hardware' | 'progress';
+  /** The subcommand (or event name: `domain-reset`) that caused it. */
+  action: string;
+  domain?: string;
+  /** Hardware events: the SP configuration concerned. */
+  spconfig?: { name: string; status: string };
+  /** Progress events: percent done, `ongoing` | `done` | `failed`, and the reporting host. */
+  progress?: { percent: number; status: string; source: string };
+}
+
+/** Subcommands whose events are the lifecycle events derived from state changes. */
+const LIFECYCLE_ACTIONS = new Set(['add-domain', 'remove-domain', 'bind-domain', 'unbind-domain', 'start-domain', 'stop-domain', 'panic-domain', 'migrate-domain']);
+
 /** Changes within this window are autosaved together. */
 const AUTOSAVE_DELAY_MS = 250;
 
@@ -74,6 +89,57 @@ export class Manager {
   private powerEpoch = 0;
   private sp: SpSummary = { configs: [], current: '', nextPoweron: '', modified: false, pmPolicy: 'performance' };
   private readonly lock = new Lock();
+  private readonly listeners = new Set<(e: LdmEvent) => void>();
+  private poller: NodeJS.Timeout | null = null;
+
+  /** Subscribe to events; while anyone listens, changes made by guests are noticed within a second. */
+  onEvent(listener: (e: LdmEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.poller) {
+      this.poller = setInterval(() => {
+        void this.lock.run(() => this.refresh()).catch(() => undefined);
+      }, 500);
+      this.poller.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.poller) {
+        clearInterval(this.poller);
+        this.poller = null;
+      }
+    };
+  }
+
+  emit(e: LdmEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // A subscriber's failure is its own.
+      }
+    }
+  }
+
+  /** Lifecycle events of what happened between two pictures of the domains. */
+  private lifecycleEvents(before: { name: string; state: DomainState }[], after: { name: string; state: DomainState }[]): LdmEvent[] {
+    const out: LdmEvent[] = [];
+    const prev = new Map(before.map((d) => [d.name, d.state]));
+    const next = new Map(after.map((d) => [d.name, d.state]));
+    for (const [name] of prev) if (!next.has(name)) out.push({ class: 'domain', action: 'remove-domain', domain: name });
+    for (const [name, state] of next) {
+      let from = prev.get(name);
+      if (from === undefined) {
+        out.push({ class: 'domain', action: 'add-domain', domain: name });
+        from = 'inactive';
+      }
+      const order: DomainState[] = ['inactive', 'bound', 'active'];
+      const a = order.indexOf(from);
+      const b = order.indexOf(state);
+      for (let i = a; i < b; i++) out.push({ class: 'domain', action: i === 0 ? 'bind-domain' : 'start-domain', domain: name });
+      for (let i = a; i > b; i--) out.push({ class: 'domain', action: i === 2 ? 'stop-domain' : 'unbind-domain', domain: name });
+    }
+    return out;
+  }
 
   private constructor(
     readonly host: HostConfig,
@@ -131,6 +197,7 @@ export class Manager {
   }
 
   close(): void {
+    if (this.poller) clearInterval(this.poller);
     if (this.autosaveTimer) this.flushAutosave();
     this.machine.close();
     this.store.close();
@@ -183,8 +250,14 @@ export class Manager {
       await this.reconcile();
       return;
     }
+    const before = this.listeners.size ? this.currentDomains().map((d) => ({ name: d.constraints.name, state: d.state })) : null;
     this.machineDomains = ms.domains;
     this.sp = ms.sp;
+    if (before) {
+      // The guest did it (an OS that powered its domain off): the same events as if a command had.
+      const after = this.currentDomains().map((d) => ({ name: d.constraints.name, state: d.state }));
+      for (const e of this.lifecycleEvents(before, after)) this.emit(e);
+    }
   }
 
   private currentDomains(): Domain[] {
@@ -228,7 +301,7 @@ export class Manager {
    * Run one state-changing command. `fn` edits a draft and returns its result; when it throws,
    * nothing is applied anywhere. Otherwise the machine applies the bindings, then SQLite commits.
    */
-  async mutate<T>(fn: (draft: Draft, view: HostView) => T | Promise<T>, opts: { modifies?: boolean } = {}): Promise<T> {
+  async mutate<T>(fn: (draft: Draft, view: HostView) => T | Promise<T>, opts: { modifies?: boolean; action?: string } = {}): Promise<T> {
     return this.lock.run(async () => {
       await this.refresh();
       const before = this.currentDomains();
@@ -239,12 +312,12 @@ export class Manager {
         pmPolicy: this.sp.pmPolicy,
       };
       const result = await fn(draft, this.viewNow());
-      await this.apply(before, draft, opts.modifies !== false);
+      await this.apply(before, draft, opts.modifies !== false, opts.action);
       return result;
     });
   }
 
-  private async apply(before: Domain[], draft: Draft, modifies: boolean): Promise<void> {
+  private async apply(before: Domain[], draft: Draft, modifies: boolean, action?: string): Promise<void> {
     const names = new Set<string>();
     for (const d of draft.domains) {
       if (names.has(d.constraints.name)) throw new Error(`internal: duplicate domain ${d.constraints.name}`);
@@ -295,6 +368,19 @@ export class Manager {
     this.constraints = draft.domains.map((d, ord) => upserted.get(d.constraints.name) ?? { ...this.constraints.find((r) => r.constraints.name === d.constraints.name)!, ord });
     this.delayed = draft.delayed;
     this.autosave();
+
+    const lifecycle = this.lifecycleEvents(
+      before.map((d) => ({ name: d.constraints.name, state: d.state })),
+      draft.domains.map((d) => ({ name: d.constraints.name, state: d.state })),
+    );
+    for (const e of lifecycle) this.emit(e);
+    // A resource changed: named after the subcommand, for every domain it touched.
+    if (action && !LIFECYCLE_ACTIONS.has(action)) {
+      const touched = new Set(lifecycle.map((e) => e.domain));
+      for (const u of upserts) {
+        if (!touched.has(u.constraints.name)) this.emit({ class: 'resource', action, domain: u.constraints.name });
+      }
+    }
   }
 
   private autosaveTimer: NodeJS.Timeout | null = null;
@@ -359,6 +445,7 @@ export class Manager {
       const ms = await this.call<MachineSummary>('sp-add', { name, domains: this.snapshot() });
       this.sp = ms.sp;
       this.autosave();
+      this.emit({ class: 'hardware', action: 'add-spconfig', spconfig: { name, status: 'current' } });
     });
   }
 
@@ -400,6 +487,7 @@ export class Manager {
     await this.lock.run(async () => {
       const ms = await this.call<MachineSummary>('sp-remove', { name });
       this.sp = ms.sp;
+      this.emit({ class: 'hardware', action: 'remove-spconfig', spconfig: { name, status: '' } });
     });
   }
 
@@ -407,6 +495,7 @@ export class Manager {
     await this.lock.run(async () => {
       const ms = await this.call<MachineSummary>('sp-next', { name });
       this.sp = ms.sp;
+      this.emit({ class: 'hardware', action: 'set-spconfig', spconfig: { name, status: 'next' } });
     });
   }
 
@@ -427,6 +516,7 @@ export class Manager {
       this.machineDomains = ms.domains;
       this.sp = ms.sp;
       this.autosave();
+      this.emit({ class: 'domain', action: change.kind === 'panic' ? 'panic-domain' : 'domain-reset', domain: change.name });
     });
   }
 
