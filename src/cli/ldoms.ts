@@ -9,7 +9,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { hostDir, hostPaths, ldomsHome, listHostNames, readHostConfig, writeHostConfig, type HostConfig } from '../host/config.js';
+import { hostDir, hostPaths, hostProperty, ldomsHome, LDMD_PROPERTIES, listHostNames, readHostConfig, writeHostConfig, type HostConfig } from '../host/config.js';
 import { runningPid, startProcess, stopProcess } from '../host/processes.js';
 import { catalogIds, DEFAULT_PLATFORM_ID } from '../platform/catalog.js';
 import { describePlatform, loadPlatform, PlatformError } from '../platform/load.js';
@@ -32,6 +32,8 @@ const USAGE = `Usage:
     ldoms host list
     ldoms host reboot NAME          reboot the control domain (applies a delayed reconfiguration)
     ldoms host destroy NAME         delete a stopped host and all its state
+    ldoms host set-prop NAME PROP=VALUE   ldmd properties, read when ldmd starts (ldmd/xmpp_enabled=false)
+    ldoms host props NAME
     ldoms auth grant USER AUTH...   AUTH is solaris.ldoms.read, solaris.ldoms.write or solaris.ldoms.*
     ldoms auth revoke USER [AUTH...]
     ldoms auth list
@@ -209,6 +211,28 @@ async function main(argv: string[]): Promise<number> {
           return 0;
         case 'reboot':
           return admin(checkHostName(rest[0]), 'reboot-primary');
+        case 'set-prop': {
+          const name = checkHostName(rest[0]);
+          const dir = hostDir(name);
+          if (!fs.existsSync(path.join(dir, 'host.json'))) throw new HostError(`host ${name} does not exist`);
+          const m = /^([^=]+)=(.*)$/.exec(rest[1] ?? '');
+          if (!m || rest.length !== 2) throw new UsageError('usage: ldoms host set-prop NAME PROPERTY=VALUE');
+          const prop = LDMD_PROPERTIES[m[1]];
+          if (!prop) throw new HostError(`unknown property ${m[1]} (known: ${Object.keys(LDMD_PROPERTIES).join(', ')})`);
+          if (!prop.values.test(m[2])) throw new HostError(`invalid value for ${m[1]}: ${m[2]}`);
+          const cfg = readHostConfig(dir);
+          writeHostConfig({ ...cfg, properties: { ...cfg.properties, [m[1]]: m[2] } });
+          if (runningPid(dir, 'ldmd')) process.stdout.write(`${m[1]}=${m[2]}; restart ldmd to apply it (ldoms host stop ${name}; ldoms host start ${name})\n`);
+          return 0;
+        }
+        case 'props': {
+          const name = checkHostName(rest[0]);
+          const dir = hostDir(name);
+          if (!fs.existsSync(path.join(dir, 'host.json'))) throw new HostError(`host ${name} does not exist`);
+          const cfg = readHostConfig(dir);
+          for (const k of Object.keys(LDMD_PROPERTIES)) process.stdout.write(`${k}=${hostProperty(cfg, k)}\n`);
+          return 0;
+        }
         case 'destroy': {
           const name = checkHostName(rest[0]);
           const dir = hostDir(name);

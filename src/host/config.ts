@@ -20,6 +20,18 @@ export interface HostConfig {
   /** Logical Domains Manager version this host runs, e.g. `2.0`. */
   version: string;
   createdAt: number;
+  /** SMF-style properties of ldmd (`ldmd/xmpp_enabled`, ...); read when ldmd starts. */
+  properties?: Record<string, string>;
+}
+
+/** ldmd's properties and their defaults (ldm-cli.md §8: svccfg -s ldmd setprop ...). */
+export const LDMD_PROPERTIES: Record<string, { default: string; values: RegExp; about: string }> = {
+  'ldmd/xmpp_enabled': { default: 'true', values: /^(true|false)$/, about: 'the XML interface on port 6482 (off also blocks migration and memory DR)' },
+  'ldmd/mac_collision_check': { default: 'false', values: /^(true|false)$/, about: 'check auto-allocated MAC addresses against other managers at start-up' },
+};
+
+export function hostProperty(cfg: HostConfig, name: string): string {
+  return cfg.properties?.[name] ?? LDMD_PROPERTIES[name]?.default ?? '';
 }
 
 export function ldomsHome(): string {

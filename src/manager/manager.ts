@@ -5,7 +5,7 @@
 // change, so after a kill -9 between the two steps a restarted ldmd adopts what the machine holds.
 
 import type { HostConfig } from '../host/config.js';
-import { hostPaths } from '../host/config.js';
+import { hostPaths, hostProperty } from '../host/config.js';
 import { RpcClient, RpcError } from '../ipc/rpc-client.js';
 import type { MachineChange, MachineDomain, SnapshotDomain } from '../machine/types.js';
 import type { PlatformSpec } from '../platform/types.js';
@@ -31,6 +31,8 @@ export interface DraftDomain {
 
 export interface Draft {
   platform: PlatformSpec;
+  /** The XML interface is on (ldmd/xmpp_enabled): memory DR and migration need it. */
+  xmppEnabled?: boolean;
   domains: DraftDomain[];
   /** Constraints the control domain will get at its next reboot (delayed reconfiguration). */
   delayed: DomainConstraints | null;
@@ -307,6 +309,7 @@ export class Manager {
       const before = this.currentDomains();
       const draft: Draft = {
         platform: this.platform,
+        xmppEnabled: hostProperty(this.host, 'ldmd/xmpp_enabled') === 'true',
         domains: before.map((d) => ({ ...structuredClone({ constraints: d.constraints, state: d.state, binding: d.binding }), runtime: d.runtime })),
         delayed: structuredClone(this.delayed),
         pmPolicy: this.sp.pmPolicy,

@@ -30,7 +30,13 @@ export function changeMemory(draft: Draft, name: string, op: MemoryOp, amount: n
     checkRebootFits(draft, { ...pending, memory: plan.value.constraint });
     pending.memory = plan.value.constraint;
   } else {
-    if (plan.value.size !== (d.state === 'inactive' ? d.constraints.memory : bound)) requireDr(d, 'memoryDr');
+    if (plan.value.size !== (d.state === 'inactive' ? d.constraints.memory : bound)) {
+      requireDr(d, 'memoryDr');
+      if (d.state === 'active' && draft.xmppEnabled === false) {
+        // Documented: turning the XMPP server off also turns off memory dynamic reconfiguration.
+        throw new UserError(`Memory dynamic reconfiguration is disabled: the XML interface is turned off (ldmd/xmpp_enabled=false)`);
+      }
+    }
     d.constraints.memory = plan.value.constraint;
     if (d.state !== 'inactive') d.binding = { ...d.binding!, mblocks: rebindMemory(draft, d, plan.value.size, plan.value.align) };
   }
