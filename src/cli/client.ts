@@ -48,7 +48,7 @@ export async function connectHost(host = process.env.LDOMS_HOST): Promise<{ sock
 }
 
 /** Read one line from the terminal, without echo when asked (passwords). */
-function promptLine(text: string, echo: boolean): Promise<string> {
+export function promptLine(text: string, echo: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     let fd: number;
     try {

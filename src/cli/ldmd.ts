@@ -9,6 +9,7 @@ import { userAttrFile } from '../daemon/auth.js';
 import { Manager } from '../manager/manager.js';
 import { applyAtReboot } from '../manager/rules/reconf.js';
 import { UserError } from '../manager/errors.js';
+import { startXmlService } from '../daemon/xml-service.js';
 
 const log = (text: string) => process.stderr.write(`${new Date().toISOString()} ldmd: ${text}\n`);
 
@@ -57,12 +58,19 @@ async function main(): Promise<void> {
     },
   );
   await server.listen();
+  // The local `ldm` socket works without the network face; a failure there is logged, not fatal.
+  const xml = await startXmlService(manager, manager.host, { home, log }).catch((e) => {
+    log(`XML interface not started: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  });
   fs.writeFileSync(paths.ldmdPid, `${process.pid}\n`);
   log(`serving ${manager.host.name} (${manager.platform.model}) on ${paths.ldmdSocket}`);
   const stop = () => {
     server.close();
-    manager.close();
-    process.exit(0);
+    void (xml?.close() ?? Promise.resolve()).finally(() => {
+      manager.close();
+      process.exit(0);
+    });
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -16,10 +16,12 @@ import { describePlatform, loadPlatform, PlatformError } from '../platform/load.
 import { parseSize } from '../format/units.js';
 import { isValidName } from '../manager/names.js';
 import { grantedAuths, userAttrFile } from '../daemon/auth.js';
-import { ClientError, connectHost, runRequest } from './client.js';
+import { ClientError, connectHost, promptLine, runRequest } from './client.js';
+import { userCommand } from '../xml/xmpp/users.js';
 import { RpcClient } from '../ipc/rpc-client.js';
 import { machinePaths } from '../machine/server.js';
 import { imageCommand } from '../guest/image-cli.js';
+import { discoverCommand } from '../xml/discovery-cli.js';
 
 class UsageError extends Error {}
 /** A refusal that is not about the command line: no usage text after it. */
@@ -41,6 +43,9 @@ const USAGE = `Usage:
                                     set /HOST/bootmode config=NAME, start /SYS, stop /SYS, reset /SYS)
     ldoms mem-checksum HOST DOMAIN  checksum of a bound domain's memory
     ldoms image create FILE --release R [...] | ldoms image show FILE | ldoms image releases
+    ldoms discover [-p] [--timeout MS] [--from ADDRESS]   list the Logical Domains Managers that answer
+    ldoms mac-check MAC [--from ADDRESS]                  is a MAC address used by another manager?
+    ldoms user add|passwd|remove|list ...                 users of the XML interface (remote clients)
     ldoms platforms                 list the modelled servers
     ldoms quickstart                start (or reuse) host "host1" on the default platform
 `;
@@ -276,6 +281,11 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${r.checksum}  ${rest[0]} (${r.size} bytes)\n`);
       return 0;
     }
+    case 'user':
+      return userCommand(argv.slice(1), { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), readPassword: (p) => promptLine(p, false) }, ldomsHome());
+    case 'discover':
+    case 'mac-check':
+      return discoverCommand(argv, (t) => process.stdout.write(t), (t) => process.stderr.write(t));
     case 'image':
       return imageCommand(argv.slice(1), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
     case 'platforms':

@@ -41,3 +41,15 @@ export function distinct(names: string[], what: string): string[] {
   if (twice !== undefined) throw new UserError(`${what} ${twice} is given more than once`);
   return names;
 }
+
+/**
+ * A chosen MAC address (`mac-addr=`) must not be in use by another Logical Domains Manager on the
+ * network: ldmd asks them on the discovery channel before taking it.
+ */
+export async function checkMacElsewhere(ctx: CommandContext, args: ParsedArgs): Promise<void> {
+  const mac = args.props.find(([k]) => k === 'mac-addr')?.[1];
+  const check = ctx.manager.macChecker;
+  if (!mac || !check) return;
+  const other = await check(mac.toLowerCase());
+  if (other) throw new UserError(`MAC address ${mac.toLowerCase()} is already in use by the Logical Domains Manager at ${other}`);
+}

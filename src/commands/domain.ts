@@ -4,7 +4,7 @@ import { UserError } from '../manager/errors.js';
 import { addDomain, removeDomain, setDomain, type DomainProps } from '../manager/rules/domain.js';
 import { createFromSpec } from '../manager/rules/import.js';
 import { xmlToConstraints } from '../xml/constraints.js';
-import { change, distinct, propMap, random } from './common.js';
+import { change, checkMacElsewhere, distinct, propMap, random } from './common.js';
 import type { CommandSpec, ParsedArgs } from './types.js';
 
 function domainProps(args: ParsedArgs): DomainProps {
@@ -29,6 +29,7 @@ export const domainCommands: CommandSpec[] = [
     props: PROPS,
     operands: [0, Infinity],
     async run(ctx, args) {
+      await checkMacElsewhere(ctx, args);
       const file = args.options.get('-i');
       if (typeof file === 'string') {
         if (args.operands.length || args.props.length) throw new UserError('add-domain -i file takes no other arguments');
@@ -54,6 +55,7 @@ export const domainCommands: CommandSpec[] = [
     props: PROPS,
     operands: [0, 1],
     async run(ctx, args) {
+      await checkMacElsewhere(ctx, args);
       const file = args.options.get('-i');
       if (typeof file === 'string') {
         if (args.operands.length || args.props.length) throw new UserError('set-domain -i file takes no other arguments');

@@ -2,7 +2,7 @@
 
 import { UserError } from '../manager/errors.js';
 import { addVnet, addVsw, removeVnet, removeVsw, setVnet, setVsw } from '../manager/rules/vsw.js';
-import { change, propMap, random } from './common.js';
+import { change, checkMacElsewhere, propMap, random } from './common.js';
 import type { CommandSpec } from './types.js';
 
 const VSW_PROPS = ['default-vlan-id', 'pvid', 'vid', 'linkprop', 'mac-addr', 'net-dev', 'mode', 'mtu', 'id'];
@@ -20,6 +20,7 @@ export const vswCommands: CommandSpec[] = [
     props: VSW_PROPS,
     operands: [2, 2],
     async run(ctx, args) {
+      await checkMacElsewhere(ctx, args);
       await change(ctx, (draft, say) => addVsw(draft, args.operands[0], args.operands[1], propMap(args), random, say));
     },
   },
@@ -34,6 +35,7 @@ export const vswCommands: CommandSpec[] = [
     props: ['pvid', 'vid', 'mac-addr', 'net-dev', 'linkprop', 'mode', 'mtu', 'default-vlan-id'],
     operands: [1, 1],
     async run(ctx, args) {
+      await checkMacElsewhere(ctx, args);
       if (!args.props.length) throw new UserError('Nothing to set: give at least one property');
       await change(ctx, (draft, say) => setVsw(draft, args.operands[0], propMap(args), random, say));
     },
@@ -60,6 +62,7 @@ export const vswCommands: CommandSpec[] = [
     props: VNET_PROPS,
     operands: [3, 3],
     async run(ctx, args) {
+      await checkMacElsewhere(ctx, args);
       const [ifName, vsw, ldom] = args.operands;
       await change(ctx, (draft, say) => addVnet(draft, ifName, vsw, ldom, propMap(args), random, say));
     },
@@ -74,6 +77,7 @@ export const vswCommands: CommandSpec[] = [
     props: ['mac-addr', 'vswitch', 'mode', 'pvid', 'linkprop', 'vid', 'mtu'],
     operands: [2, 2],
     async run(ctx, args) {
+      await checkMacElsewhere(ctx, args);
       if (!args.props.length) throw new UserError('Nothing to set: give at least one property');
       await change(ctx, (draft, say) => setVnet(draft, args.operands[0], args.operands[1], propMap(args), random, say));
     },

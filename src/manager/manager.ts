@@ -530,6 +530,18 @@ export class Manager {
     });
   }
 
+  /** Asks the other managers on the network whether they use a MAC (set by the XML service). */
+  macChecker: ((mac: string) => Promise<string | null>) | null = null;
+
+  /** Every MAC address this manager's domains use (lower case), for collision checks by other managers. */
+  macsInUse(): Set<string> {
+    const used = new Set<string>();
+    for (const { constraints: c } of this.constraints) {
+      for (const m of [c.mac, ...c.vnets.map((v) => v.mac), ...c.vsw.map((v) => v.mac)]) if (m) used.add(m.toLowerCase());
+    }
+    return used;
+  }
+
   /** The full machine state, for tests and `ldoms` diagnostics. */
   machineState(): Promise<unknown> {
     return this.call('state');
