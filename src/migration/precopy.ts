@@ -81,6 +81,11 @@ const PROGRESS_EVERY_MS = 200;
 const MIN_MEASURED_BYTES = 1024 * 1024;
 /** One process encrypts on one thread per stream; beyond this, more streams only add buffers. */
 const MAX_STREAMS = 16;
+/**
+ * The engine shares its process's event loop with the guest (the workload's timer), the console and
+ * the manager's requests: it yields at least this often even when its streams never push back.
+ */
+const YIELD_EVERY_MS = 10;
 
 const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
 
@@ -199,8 +204,11 @@ class Failure {
     this.rejectWith(e);
   }
 
-  race<T>(p: Promise<T>): Promise<T> {
-    return Promise.race([p, this.promise]);
+  /** Also fails when the failure came while `p` was settling (a cancel from inside suspend()). */
+  async race<T>(p: Promise<T>): Promise<T> {
+    const value = await Promise.race([p, this.promise]);
+    this.check();
+    return value;
   }
 
   check(): void {
@@ -428,6 +436,7 @@ export async function sendMemory(
     opts.progress({ round, sentBytes: stats.bytesOnWire, remainingPages, percent, phase });
   };
 
+  let lastYield = performance.now();
   /** One round: the pages of `set` (ascending) read in spans and written to their streams. */
   const sendRound = async (set: Uint32Array, final: boolean): Promise<number> => {
     round++;
@@ -445,6 +454,10 @@ export async function sendMemory(
       report(set.length - i, false);
       // Backpressure: nothing more is read while a stream holds more than its high-water mark.
       for (const l of links) await waitDrain(l.stream, failure);
+      if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+        await failure.race(new Promise<void>((resolve) => setImmediate(resolve)));
+        lastYield = performance.now();
+      }
     }
     const end = Buffer.concat([header(Rec.ROUND_END, round, 1), Buffer.from([final ? PHASE_FINAL : PHASE_PRECOPY])]);
     for (const l of links) l.stream.write(end);
