@@ -1,6 +1,6 @@
 // Runs the benchmarks one after the other and prints one report (progress goes to stderr).
 //
-//   node dist/bench/run.js [list|bind|dirty ...] [--rounds N] [--warmup N]
+//   node dist/bench/run.js [list|bind|dirty|xml ...] [--rounds N] [--warmup N]
 //
 // Not part of `npm test`: the figures depend on the machine; read the ratios (docs/benchmarks.md).
 
@@ -8,6 +8,7 @@ import os from 'node:os';
 import { runBindBenchmark } from './bind-unbind.js';
 import { runListBenchmark } from './ldm-list.js';
 import { runDirtyBenchmark } from './dirty.js';
+import { runXmlBenchmark } from './xml.js';
 
 interface Args {
   only: string[];
@@ -24,8 +25,8 @@ function parse(argv: string[]): Args {
       if (!Number.isInteger(n) || n < (a === '--rounds' ? 1 : 0)) throw new Error(`${a} needs a whole number`);
       if (a === '--rounds') args.rounds = n;
       else args.warmup = n;
-    } else if (a === 'list' || a === 'bind' || a === 'dirty') args.only.push(a);
-    else throw new Error(`unknown argument ${a} (usage: run.js [list|bind|dirty ...] [--rounds N] [--warmup N])`);
+    } else if (a === 'list' || a === 'bind' || a === 'dirty' || a === 'xml') args.only.push(a);
+    else throw new Error(`unknown argument ${a} (usage: run.js [list|bind|dirty|xml ...] [--rounds N] [--warmup N])`);
   }
   return args;
 }
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   if (want('list')) out.push('', await runListBenchmark({ rounds: args.rounds, warmup: args.warmup, log }));
   if (want('bind')) out.push('', await runBindBenchmark({ rounds: args.rounds, warmup: args.warmup, log }));
   if (want('dirty')) out.push('', await runDirtyBenchmark({ seconds: 3, rounds: 5, log }));
+  if (want('xml')) out.push('', await runXmlBenchmark({ log }));
   out.push('', `total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(out.join('\n') + '\n');
 }
