@@ -167,6 +167,42 @@ describe('wire format', () => {
     src.destroy();
   });
 
+  test('backpressure: a target that does not read stops the source after one batch', async () => {
+    const src = fresh(64 * MiB);
+    const dst = fresh(64 * MiB);
+    for (let at = 0; at < 32 * MiB; at += 4 * MiB) src.write(at, randomBytes(4 * MiB));
+    const t = pairs(1);
+    const sent = sendMemory(src, t.src, { ...OPTS, suspend: noSuspend });
+    await sleep(200);
+    // One 2 MiB span with its headers, beyond what the peer's 64 KiB buffer took: not 32 MiB.
+    assert.ok(t.src[0].writableLength <= 2 * MiB + 256 * HEADER_SIZE, `${t.src[0].writableLength} bytes queued`);
+    assert.ok(t.src[0].writableLength > 0);
+    const received = receiveMemory(dst, t.dst);
+    const [stats, got] = await Promise.all([sent, received]);
+    assert.equal(got.checksum, stats.checksumAtSuspend);
+    src.destroy();
+    dst.destroy();
+  });
+
+  test('raw pages leave as views of the span read, not copies', async () => {
+    const src = fresh(4 * MiB);
+    const dst = fresh(4 * MiB);
+    src.write(0, randomBytes(2 * MiB));
+    const payloads: Buffer[] = [];
+    const t = pairs(1, (chunk) => {
+      if (chunk.length === PAGE_SIZE) payloads.push(chunk);
+      return chunk;
+    });
+    await Promise.all([sendMemory(src, t.src, { ...OPTS, suspend: noSuspend }), receiveMemory(dst, t.dst)]);
+    assert.equal(payloads.length, 256);
+    for (const [i, p] of payloads.entries()) {
+      assert.equal(p.buffer.byteLength >= 256 * PAGE_SIZE, true, 'a view into the 2 MiB read');
+      assert.equal(p.byteOffset - payloads[0].byteOffset, i * PAGE_SIZE);
+    }
+    src.destroy();
+    dst.destroy();
+  });
+
   test('streamCountFor: one stream per primary vCPU, within the CPUs the machine has, at most 16', () => {
     assert.equal(streamCountFor(8, 2), 2);
     assert.equal(streamCountFor(1, 64), 1);

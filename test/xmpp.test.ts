@@ -281,6 +281,8 @@ test('a local client is the OS user owning its socket', async () => {
   const sock = await rawConnect({ port, localAddress: other(7) });
   try {
     assert.equal(localUid({ address: other(7), port: sock.localPort! }, port), me.uid);
+    assert.equal(localUid({ address: other(7), port: sock.localPort! }, port, ADDR), me.uid);
+    assert.equal(localUid({ address: other(7), port: sock.localPort! }, port, other(8)), null);
     assert.equal(localUid({ address: other(7), port: sock.localPort! }, port === 1 ? 2 : port - 1), null);
   } finally {
     sock.destroy();

@@ -239,19 +239,22 @@ function portHex(port: number): string {
 
 /**
  * The uid owning the client end of a loopback connection: the socket in /proc/net/tcp whose local
- * address:port is the peer's and whose remote port is the server's. Solaris ldmd uses the
- * caller's credentials for local clients (§1.2); this is how Linux tells them.
+ * address:port is the peer's and whose remote end is the server (its port, and its address when
+ * given). Solaris ldmd uses the caller's credentials for local clients (§1.2); this is how Linux
+ * tells them.
  */
-export function localUid(peer: XmppPeer, serverPort: number): number | null {
+export function localUid(peer: XmppPeer, serverPort: number, serverAddress?: string): number | null {
   const bytes = addressBytes(peer.address);
-  if (!bytes) return null;
-  const tables: [string, string][] = [
-    ['/proc/net/tcp', procHex(bytes)],
-    ['/proc/net/tcp6', procHex([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...bytes])],
+  const server = serverAddress === undefined ? null : addressBytes(serverAddress);
+  if (!bytes || (serverAddress !== undefined && !server)) return null;
+  const mapped = (b: number[]) => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...b];
+  const tables: [string, string, string][] = [
+    ['/proc/net/tcp', procHex(bytes), server ? procHex(server) : ''],
+    ['/proc/net/tcp6', procHex(mapped(bytes)), server ? procHex(mapped(server)) : ''],
   ];
   const port = portHex(peer.port);
   const rport = portHex(serverPort);
-  for (const [file, addr] of tables) {
+  for (const [file, addr, raddr] of tables) {
     let text: string;
     try {
       text = fs.readFileSync(file, 'latin1');
@@ -262,7 +265,7 @@ export function localUid(peer: XmppPeer, serverPort: number): number | null {
       const f = line.trim().split(/\s+/);
       if (f.length < 8) continue;
       const [local, remote] = [f[1], f[2]];
-      if (local === `${addr}:${port}` && remote.endsWith(`:${rport}`)) {
+      if (local === `${addr}:${port}` && (raddr ? remote === `${raddr}:${rport}` : remote.endsWith(`:${rport}`))) {
         const uid = Number(f[7]);
         return Number.isInteger(uid) ? uid : null;
       }
@@ -345,10 +348,13 @@ class Connection implements XmppSession {
   ) {
     this.sock = raw;
     this.peer = { address: unmapped(raw.remoteAddress ?? ''), port: raw.remotePort ?? 0 };
-    this.local = this.peer.address === unmapped(srv.options.address);
+    // Local: the host's own address (its control domain), or 127.0.0.1 — this machine's own tools,
+    // which is where the Solaris fault manager's client connects from. Another host's ldmd always
+    // binds its own address when it connects, so it is remote and must authenticate.
+    this.local = this.peer.address === unmapped(srv.options.address) || this.peer.address === '127.0.0.1';
     if (this.local) {
       // Looked up at once: the client's socket is certain to exist while it is connecting.
-      this.uid = localUid(this.peer, srv.port);
+      this.uid = localUid(this.peer, srv.port, srv.options.address);
       if (this.uid !== null) this.user = userName(this.uid);
     }
     this.reader = this.newReader();
@@ -751,9 +757,13 @@ export class XmppServer {
     const server = this.server;
     this.server = null;
     const gone = [...this.sessions].map((s) => new Promise<void>((r) => s.onClose(r)));
-    for (const s of this.sessions) s.destroy();
+    // Clients get their closing tag; whoever has not gone after a moment is cut off.
+    for (const s of this.sessions) s.close();
+    const cutoff = setTimeout(() => {
+      for (const s of this.sessions) s.destroy();
+    }, 500);
     const stopped = new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    return Promise.all([stopped, ...gone]).then(() => undefined);
+    return Promise.all([stopped, ...gone]).then(() => clearTimeout(cutoff));
   }
 
   sessionCount(): number {
