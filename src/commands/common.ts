@@ -5,6 +5,7 @@ import type { Draft } from '../manager/manager.js';
 import type { HostView } from '../manager/inventory.js';
 import type { Domain } from '../manager/types.js';
 import { parseCount } from '../manager/names.js';
+import { parseMac } from '../manager/alloc/mac.js';
 import type { CommandContext, ParsedArgs } from './types.js';
 
 export const random = (): number => Math.random();
@@ -47,9 +48,16 @@ export function distinct(names: string[], what: string): string[] {
  * network: ldmd asks them on the discovery channel before taking it.
  */
 export async function checkMacElsewhere(ctx: CommandContext, args: ParsedArgs): Promise<void> {
-  const mac = args.props.find(([k]) => k === 'mac-addr')?.[1];
+  const text = args.props.find(([k]) => k === 'mac-addr')?.[1];
   const check = ctx.manager.macChecker;
+  // A malformed address is the rule's to refuse, with its own message.
+  const mac = text ? parseMac(text) : null;
   if (!mac || !check) return;
-  const other = await check(mac.toLowerCase());
-  if (other) throw new UserError(`MAC address ${mac.toLowerCase()} is already in use by the Logical Domains Manager at ${other}`);
+  let other: string | null = null;
+  try {
+    other = await check(mac);
+  } catch {
+    // The network could not be asked: the local checks still apply.
+  }
+  if (other) throw new UserError(`MAC address ${mac} is already in use by the Logical Domains Manager at ${other}`);
 }
