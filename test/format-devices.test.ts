@@ -1,6 +1,7 @@
 // Golden tests for list-devices, list-services, list-io, list-spconfig, list-variable and `ldm -V`.
 // Goldens are byte-exact copies of the captures in /work/shared/reference (section named at each).
 
+import { emptyConstraints } from '../src/machine/hypervisor.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -51,30 +52,14 @@ const T2PLUS: PlatformSpec = {
 };
 
 function constraints(name: string, over: Partial<DomainConstraints> = {}): DomainConstraints {
+  // Only what differs from a new domain's constraints.
   return {
-    name,
+    ...emptyConstraints(name),
     uuid: '00000000-0000-0000-0000-000000000000',
     mac: '00:14:4f:f8:00:01',
-    macAuto: true,
     hostid: 0x84f80001,
-    failurePolicy: 'ignore',
-    masters: [],
     vcpus: 8,
-    wholeCore: false,
-    maxCores: null,
-    crypto: 0,
     memory: G,
-    variables: [],
-    io: [],
-    vcc: [],
-    vsw: [],
-    vds: [],
-    vnets: [],
-    vdisks: [],
-    console: {},
-    policies: [],
-    vdpcs: [],
-    vdpcc: [],
     ...over,
   };
 }

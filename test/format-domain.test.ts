@@ -2,6 +2,7 @@
 // reference samples: ldm-cli.md §4.1–§4.4, §4.7, §5; ldm-cli-addendum.md §2–§5; the seed; the
 // T5240 capture of platforms.md §4.1.
 
+import { emptyConstraints } from '../src/machine/hypervisor.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
@@ -94,30 +95,12 @@ function view(domains: Domain[], platform: PlatformSpec = T5240): HostView {
 }
 
 function constraints(name: string, over: Partial<DomainConstraints> = {}): DomainConstraints {
+  // Only what differs from a new domain's constraints.
   return {
-    name,
+    ...emptyConstraints(name),
     uuid: '',
     mac: '00:14:4f:f8:00:01',
-    macAuto: true,
     hostid: 0x84f80001,
-    failurePolicy: 'ignore',
-    masters: [],
-    vcpus: 0,
-    wholeCore: false,
-    maxCores: null,
-    crypto: 0,
-    memory: 0,
-    variables: [],
-    io: [],
-    vcc: [],
-    vsw: [],
-    vds: [],
-    vnets: [],
-    vdisks: [],
-    console: {},
-    policies: [],
-    vdpcs: [],
-    vdpcc: [],
     ...over,
   };
 }

@@ -1,3 +1,4 @@
+import { emptyConstraints } from '../src/machine/hypervisor.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { G } from '../src/format/units.js';
@@ -65,30 +66,10 @@ function platform(opts: { memory?: PlatformSpec['memory']; type?: PlatformSpec['
 }
 
 function constraints(name: string, over: Partial<DomainConstraints> = {}): DomainConstraints {
+  // Only what differs from a new domain's constraints.
   return {
-    name,
+    ...emptyConstraints(name),
     uuid: `uuid-${name}`,
-    mac: '',
-    macAuto: true,
-    hostid: 0,
-    failurePolicy: 'ignore',
-    masters: [],
-    vcpus: 0,
-    wholeCore: false,
-    maxCores: null,
-    crypto: 0,
-    memory: 0,
-    variables: [],
-    io: [],
-    vcc: [],
-    vsw: [],
-    vds: [],
-    vnets: [],
-    vdisks: [],
-    console: {},
-    policies: [],
-    vdpcs: [],
-    vdpcc: [],
     ...over,
   };
 }

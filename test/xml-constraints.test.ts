@@ -1,3 +1,4 @@
+import { emptyConstraints } from '../src/machine/hypervisor.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -305,30 +306,10 @@ function bare(name: string, extra: Partial<DomainSpec> = {}): DomainSpec {
 }
 
 function domain(name: string, extra: Partial<DomainConstraints> = {}): DomainConstraints {
+  // Only what differs from a new domain's constraints.
   return {
-    name,
+    ...emptyConstraints(name),
     uuid: '',
-    mac: '',
-    macAuto: true,
-    hostid: 0,
-    failurePolicy: 'ignore',
-    masters: [],
-    vcpus: 0,
-    wholeCore: false,
-    maxCores: null,
-    crypto: 0,
-    memory: 0,
-    variables: [],
-    io: [],
-    vcc: [],
-    vsw: [],
-    vds: [],
-    vnets: [],
-    vdisks: [],
-    console: {},
-    policies: [],
-    vdpcs: [],
-    vdpcc: [],
     ...extra,
   };
 }
