@@ -1,8 +1,9 @@
 // The XML interface under load, on one host with 16 domains: (1) list-domain round trips on one
 // XMPP session and on 50 at once, beside a request that fails at once (an unknown action) and a
-// bare TLS echo on loopback; (2) how long a domain event takes to reach a registered session after
-// `ldm start`/`stop` (beside the command's own completion) and after a guest's OS powers its domain
-// off (beside the console's answer to `poweroff`; ldmd only notices by polling, every 500 ms).
+// bare TLS echo on loopback, with the CPU each process spends per request; a session's set-up step
+// by step beside a TLS connection; (2) how long a domain event takes to reach a registered session
+// after `ldm start`/`stop` (beside the command's own completion) and after a guest's OS powers its
+// domain off (beside the console's answer to `poweroff`; ldmd only notices by polling, every 500 ms).
 //
 //   node dist/bench/run.js xml
 //
@@ -14,9 +15,9 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { connectXmpp, FMA_REG_DOMAIN_EVENTS, type XmppTestClient } from '../test/helpers/xmpp-client.js';
+import { connectXmpp, FMA_REG_DOMAIN_EVENTS, FMA_STARTTLS, FMA_STREAM_START, type XmppTestClient } from '../test/helpers/xmpp-client.js';
 import { rawLdm } from '../test/helpers/raw-ldm.js';
-import { BenchHome, PRIMARY_MEMORY, PRIMARY_VCPUS, median, must, ok, p90, quantile, request } from './harness.js';
+import { BenchHome, PRIMARY_MEMORY, PRIMARY_VCPUS, median, must, ok, p90, quantile } from './harness.js';
 
 const HOST = 'xmlb';
 const XMPP_PORT = 6482;
@@ -37,6 +38,8 @@ export interface XmlOptions {
   transitions?: { pairs: number; warmup: number };
   /** Guest poweroffs through the console. */
   poweroffs?: number;
+  /** Sessions set up step by step. */
+  setups?: number;
 }
 
 const LIST_DOMAIN = '<LDM_interface version="1.0"><cmd><action>list-domain</action><data version="3.0"/></cmd></LDM_interface>';
@@ -182,21 +185,47 @@ class Echo {
   }
 }
 
+/** CPU time (user + system, ms) of the host's two processes and of this one. */
+interface Cpu {
+  ldmd: number;
+  machine: number;
+  bench: number;
+}
+
+const TICK_MS = 10; // /proc/PID/stat counts in clock ticks of 1/100 s (getconf CLK_TCK)
+
+function procCpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * TICK_MS; // utime, stime: fields 14 and 15
+}
+
+let pids: { ldmd: number; machine: number } | null = null;
+
+function cpuNow(): Cpu {
+  const u = process.cpuUsage();
+  return { ldmd: pids ? procCpuMs(pids.ldmd) : 0, machine: pids ? procCpuMs(pids.machine) : 0, bench: (u.user + u.system) / 1000 };
+}
+
 interface Block {
   wallMs: number;
   latencies: number[];
+  cpu: Cpu;
 }
 
 /** Every client sends `n` requests one after the other; all clients at once. */
 async function block(clients: RoundTrip[], n: number): Promise<Block> {
   const latencies: number[] = [];
+  const c0 = cpuNow();
   const t0 = performance.now();
   await Promise.all(
     clients.map(async (rt) => {
       for (let i = 0; i < n; i++) latencies.push(await rt());
     }),
   );
-  return { wallMs: performance.now() - t0, latencies };
+  const wallMs = performance.now() - t0;
+  const c1 = cpuNow();
+  return { wallMs, latencies, cpu: { ldmd: c1.ldmd - c0.ldmd, machine: c1.machine - c0.machine, bench: c1.bench - c0.bench } };
 }
 
 interface Kind {
@@ -233,7 +262,7 @@ const xr = (v: number) => (Number.isFinite(v) ? v.toFixed(2) + '×' : '-');
 const paired = (a: number[], b: number[]) => a.map((v, i) => v / b[i]);
 
 function throughputTable(kinds: Kind[], baseline: Kind, echo: Kind): string {
-  const rows = [['', 'requests', 'req/s', 'median', 'p90', `× ${baseline.name}`, '× TLS echo']];
+  const rows = [['', 'requests', 'req/s', 'median', 'p90', `× ${baseline.name}`, '× TLS echo', 'CPU/req: ldmd', 'machine', 'bench']];
   for (const k of kinds) {
     const lat = k.blocks.flatMap((b) => b.latencies);
     const wall = k.blocks.map((b) => b.wallMs);
@@ -241,7 +270,8 @@ function throughputTable(kinds: Kind[], baseline: Kind, echo: Kind): string {
     const vsBase = k === baseline ? '1.00×' : xr(median(paired(wall, baseline.blocks.map((b) => b.wallMs))));
     const vsEcho = k === echo ? '1.00×' : xr(median(paired(wall, echo.blocks.map((b) => b.wallMs))));
     const label = k === baseline ? `${k.name} (baseline)` : k === echo ? `${k.name} (baseline 2)` : k.name;
-    rows.push([label, String(lat.length), rate.toFixed(0), ms(median(lat)), ms(p90(lat)), vsBase, vsEcho]);
+    const cpu = (which: keyof Cpu) => ms(k.blocks.reduce((a, b) => a + b.cpu[which], 0) / lat.length);
+    rows.push([label, String(lat.length), rate.toFixed(0), ms(median(lat)), ms(p90(lat)), vsBase, vsEcho, cpu('ldmd'), cpu('machine'), cpu('bench')]);
   }
   return render(rows);
 }
@@ -271,6 +301,72 @@ function latencyTable(samples: Sample[], baselineName: string): string {
     ]);
   }
   return render(rows);
+}
+
+// ---- session set-up ---------------------------------------------------------------------------------------
+
+const SETUP_STEPS = ['TCP connect', 'stream header → features', 'starttls → proceed', 'TLS handshake', 'header → features (TLS)'] as const;
+
+/** The fault manager's handshake step by step (as connectXmpp does it), each step timed. */
+async function timedSession(address: string): Promise<number[]> {
+  const times: number[] = [];
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    times.push(now - t);
+    t = now;
+  };
+  const raw = net.connect({ host: address, port: XMPP_PORT, localAddress: address });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      raw.once('connect', resolve);
+      raw.once('error', reject);
+    });
+    lap();
+    const until = (from: net.Socket, re: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        let text = '';
+        const timer = setTimeout(() => reject(new Error(`session set-up: no ${re} within 10 s (got ${text})`)), 10_000);
+        const onData = (b: Buffer) => {
+          text += b.toString('utf8');
+          if (!re.test(text)) return;
+          clearTimeout(timer);
+          from.removeListener('data', onData);
+          resolve();
+        };
+        from.on('data', onData);
+      });
+    let got = until(raw, /<\/stream:features>/);
+    raw.write(FMA_STREAM_START);
+    await got;
+    lap();
+    got = until(raw, /<proceed[\s/>]/);
+    raw.write(FMA_STARTTLS);
+    await got;
+    lap();
+    const secure = tls.connect({ socket: raw, rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      secure.once('secureConnect', resolve);
+      secure.once('error', reject);
+    });
+    lap();
+    got = until(secure, /<stream:features\/>|<\/stream:features>/);
+    secure.write(FMA_STREAM_START);
+    await got;
+    lap();
+    secure.end('</stream:stream>');
+    secure.destroy();
+  } finally {
+    raw.destroy();
+  }
+  return times;
+}
+
+/** What ldmd does for a local peer (localUid, src/xml/xmpp/server.ts), done here to compare. */
+function readProcNetTcp(): { ms: number; sockets: number } {
+  const t0 = performance.now();
+  const text = fs.readFileSync('/proc/net/tcp', 'latin1');
+  return { ms: performance.now() - t0, sockets: text.split('\n').length - 2 };
 }
 
 // ---- events ---------------------------------------------------------------------------------------------
@@ -405,6 +501,7 @@ export async function runXmlBenchmark(opts: XmlOptions): Promise<string> {
   const conc = opts.concurrent ?? { sessions: 50, rounds: 8, perSession: 20 };
   const trans = opts.transitions ?? { pairs: 50, warmup: 5 };
   const poweroffs = opts.poweroffs ?? 60;
+  const setups = opts.setups ?? 40;
   const home = new BenchHome('ldoms-bench-xml-');
   const echo = new Echo();
   const sessions: XmppTestClient[] = [];
@@ -415,23 +512,19 @@ export async function runXmlBenchmark(opts: XmlOptions): Promise<string> {
     await populate(home);
     const sock = home.socket(HOST);
     const hostDir = home.hostDir(HOST);
+    const pidOf = (which: string) => Number(fs.readFileSync(path.join(hostDir, 'run', `${which}.pid`), 'utf8'));
+    pids = { ldmd: pidOf('ldmd'), machine: pidOf('machine') };
     const cred = { key: fs.readFileSync(path.join(hostDir, 'tls', 'key.pem'), 'utf8'), cert: fs.readFileSync(path.join(hostDir, 'tls', 'cert.pem'), 'utf8') };
     await echo.start(address, cred);
 
     // ---- (1) one session --------------------------------------------------------------------------
-    const connectMs: number[] = [];
-    const echoConnectMs: number[] = [];
     const session = async () => {
-      const t0 = performance.now();
       const c = await connectXmpp({ host: address, mode: 'fma', timeoutMs: 30_000 });
-      connectMs.push(performance.now() - t0);
       sessions.push(c);
       return c;
     };
     const echoClient = async () => {
-      const t0 = performance.now();
       const e = await echo.client(address);
-      echoConnectMs.push(performance.now() - t0);
       closers.push(e.close);
       return e;
     };
@@ -476,6 +569,19 @@ export async function runXmlBenchmark(opts: XmlOptions): Promise<string> {
     );
     for (const c of many.slice(1)) c.close();
     for (const e of manyEcho.slice(1)) e.close();
+
+    // ---- (1) session set-up, step by step ----------------------------------------------------------
+    opts.log(`xml: ${setups} session set-ups, each after a TLS connection to the echo server and a read of /proc/net/tcp`);
+    const setupRows: { echo: number; steps: number[]; procTcp: { ms: number; sockets: number } }[] = [];
+    for (let i = 0; i < setups + 3; i++) {
+      const t0 = performance.now();
+      const e = await echo.client(address);
+      const echoMs = performance.now() - t0;
+      e.close();
+      const procTcp = readProcNetTcp();
+      const steps = await timedSession(address);
+      if (i >= 3) setupRows.push({ echo: echoMs, steps, procTcp });
+    }
 
     // ---- (2) events after ldm start/stop --------------------------------------------------------------
     opts.log(`xml: ${trans.warmup} warm-up + ${trans.pairs} start/stop pairs of ${CYCLED} with a registered session, ${trans.pairs} without`);
@@ -530,7 +636,17 @@ export async function runXmlBenchmark(opts: XmlOptions): Promise<string> {
       '',
       throughputTable(manyKinds, kind(manyKinds, 'unknown action'), kind(manyKinds, 'TLS echo')),
       '',
-      `session set-up (TCP, stream header, STARTTLS, TLS, header again): median ${ms(median(connectMs))}, p90 ${ms(p90(connectMs))} over ${connectMs.length}; a TLS connection to the echo server: median ${ms(median(echoConnectMs))}, p90 ${ms(p90(echoConnectMs))} (${xr(median(connectMs) / median(echoConnectMs))})`,
+      `session set-up: ${setups} fault-manager handshakes timed step by step after 3, each right after a TLS connection (TCP + handshake, same certificate) to the echo server and a read of /proc/net/tcp in this process (${setupRows[0].procTcp.sockets} sockets listed at the first)`,
+      '',
+      latencyTable(
+        [
+          { name: 'TLS connection to the echo server', values: setupRows.map((r) => r.echo) },
+          { name: 'XMPP session, all steps', values: setupRows.map((r) => r.steps.reduce((a, b) => a + b, 0)), against: setupRows.map((r) => r.echo) },
+          ...SETUP_STEPS.map((step, i) => ({ name: `  ${step}`, values: setupRows.map((r) => r.steps[i]), against: setupRows.map((r) => r.echo) })),
+          { name: 'readFileSync /proc/net/tcp (here)', values: setupRows.map((r) => r.procTcp.ms), against: setupRows.map((r) => r.echo) },
+        ],
+        'TLS connect',
+      ),
       '',
       `events: ${trans.pairs} × (ldm start ${CYCLED}, ldm stop ${CYCLED}) over ldmd's socket (no process) with a session registered for domain events, after ${trans.warmup} pairs, in blocks of ${per} pairs alternating with ${per} pairs and no session registered; times from the request written`,
       '',
@@ -563,5 +679,6 @@ export async function runXmlBenchmark(opts: XmlOptions): Promise<string> {
     for (const cl of closers) cl();
     await Promise.race([echo.close(), new Promise((r) => setTimeout(r, 2000).unref())]);
     home.cleanup();
+    pids = null;
   }
 }

@@ -244,9 +244,41 @@ function portHex(port: number): string {
  * tells them.
  */
 export function localUid(peer: XmppPeer, serverPort: number, serverAddress?: string): number | null {
+  for (const [file, match] of uidQueries(peer, serverPort, serverAddress)) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    const uid = match(text);
+    if (uid !== null) return uid;
+  }
+  return null;
+}
+
+/**
+ * The same lookup without blocking: reading /proc/net/tcp walks the kernel's whole connection table
+ * (milliseconds), which must not stall every other session and `ldm` command meanwhile.
+ */
+export async function localUidAsync(peer: XmppPeer, serverPort: number, serverAddress?: string): Promise<number | null> {
+  for (const [file, match] of uidQueries(peer, serverPort, serverAddress)) {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, 'latin1');
+    } catch {
+      continue;
+    }
+    const uid = match(text);
+    if (uid !== null) return uid;
+  }
+  return null;
+}
+
+function uidQueries(peer: XmppPeer, serverPort: number, serverAddress?: string): [string, (text: string) => number | null][] {
   const bytes = addressBytes(peer.address);
   const server = serverAddress === undefined ? null : addressBytes(serverAddress);
-  if (!bytes || (serverAddress !== undefined && !server)) return null;
+  if (!bytes || (serverAddress !== undefined && !server)) return [];
   const mapped = (b: number[]) => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...b];
   const tables: [string, string, string][] = [
     ['/proc/net/tcp', procHex(bytes), server ? procHex(server) : ''],
@@ -254,24 +286,21 @@ export function localUid(peer: XmppPeer, serverPort: number, serverAddress?: str
   ];
   const port = portHex(peer.port);
   const rport = portHex(serverPort);
-  for (const [file, addr, raddr] of tables) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'latin1');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 8) continue;
-      const [local, remote] = [f[1], f[2]];
-      if (local === `${addr}:${port}` && (raddr ? remote === `${raddr}:${rport}` : remote.endsWith(`:${rport}`))) {
-        const uid = Number(f[7]);
-        return Number.isInteger(uid) ? uid : null;
+  return tables.map(([file, addr, raddr]) => [
+    file,
+    (text: string) => {
+      for (const line of text.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length < 8) continue;
+        const [local, remote] = [f[1], f[2]];
+        if (local === `${addr}:${port}` && (raddr ? remote === `${raddr}:${rport}` : remote.endsWith(`:${rport}`))) {
+          const uid = Number(f[7]);
+          return Number.isInteger(uid) ? uid : null;
+        }
       }
-    }
-  }
-  return null;
+      return null;
+    },
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,6 +351,7 @@ class Connection implements XmppSession {
   readonly local: boolean;
   user = '';
   uid: number | null = null;
+  private uidLookup: Promise<void> = Promise.resolve();
 
   private sock: net.Socket;
   private phase: Phase = 'plain-header';
@@ -353,9 +383,12 @@ class Connection implements XmppSession {
     // binds its own address when it connects, so it is remote and must authenticate.
     this.local = this.peer.address === unmapped(srv.options.address) || this.peer.address === '127.0.0.1';
     if (this.local) {
-      // Looked up at once: the client's socket is certain to exist while it is connecting.
-      this.uid = localUid(this.peer, srv.port, srv.options.address);
-      if (this.uid !== null) this.user = userName(this.uid);
+      // Looked up at once (the client's socket is certain to exist while it is connecting), in the
+      // background: the answer is needed only after the TLS handshake.
+      this.uidLookup = localUidAsync(this.peer, srv.port, srv.options.address).then((uid) => {
+        this.uid = uid;
+        if (uid !== null) this.user = userName(uid);
+      });
     }
     this.reader = this.newReader();
     raw.setNoDelay(true);
@@ -429,12 +462,14 @@ class Connection implements XmppSession {
         return;
       case 'tls':
         if (this.local) {
-          if (this.uid === null) {
-            this.srv.log(`xmpp session ${this.id}: no owner found for local peer ${this.peer.address}:${this.peer.port}`);
-            return this.streamError('not-authorized');
-          }
-          this.write(`${this.header()}<stream:features/>`);
-          this.ready();
+          void this.uidLookup.then(() => {
+            if (this.uid === null) {
+              this.srv.log(`xmpp session ${this.id}: no owner found for local peer ${this.peer.address}:${this.peer.port}`);
+              return this.streamError('not-authorized');
+            }
+            this.write(`${this.header()}<stream:features/>`);
+            this.ready();
+          });
         } else {
           this.phase = 'sasl';
           this.write(`${this.header()}<stream:features><mechanisms xmlns='${NS_SASL}'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`);
