@@ -9,9 +9,19 @@ export class RpcClient {
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   private closed = false;
+  private readonly notifyListeners = new Set<(what: unknown) => void>();
+
+  /** Messages the server sends on its own (not replies): `{ notify: ... }`. */
+  onNotify(listener: (what: unknown) => void): void {
+    this.notifyListeners.add(listener);
+  }
 
   private constructor(private readonly sock: net.Socket) {
     readMessages(sock, (msg) => {
+      if (msg.notify !== undefined) {
+        for (const l of this.notifyListeners) l(msg.notify);
+        return;
+      }
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);

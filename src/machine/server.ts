@@ -52,6 +52,8 @@ export class MachineServer {
           const domains = this.state.domains.flatMap((d) => (d.name === name ? [fn(d)].filter((x): x is MachineDomain => x !== null) : [d]));
           this.state = { ...this.state, domains };
           this.persist();
+          // The guest changed something on its own: tell ldmd at once rather than at its next look.
+          if (this.manager && !this.manager.destroyed) writeMessage(this.manager, { notify: { domain: name } });
         },
         setVariable: (name, variable, value) => {
           // OpenBoot's setenv changes the domain's configuration: a change ldmd adopts (newer seq).

@@ -94,13 +94,14 @@ export class Manager {
   private readonly listeners = new Set<(e: LdmEvent) => void>();
   private poller: NodeJS.Timeout | null = null;
 
-  /** Subscribe to events; while anyone listens, changes made by guests are noticed within a second. */
+  /** Subscribe to events; while anyone listens, changes made by guests are reported as they happen. */
   onEvent(listener: (e: LdmEvent) => void): () => void {
     this.listeners.add(listener);
     if (!this.poller) {
+      // The machine process notifies guest-initiated changes; this is the safety net.
       this.poller = setInterval(() => {
         void this.lock.run(() => this.refresh()).catch(() => undefined);
-      }, 500);
+      }, 2000);
       this.poller.unref();
     }
     return () => {
@@ -143,6 +144,13 @@ export class Manager {
     return out;
   }
 
+  /** Guest-initiated changes arrive as notifications: refresh at once when someone listens. */
+  private watch(client: RpcClient): void {
+    client.onNotify(() => {
+      if (this.listeners.size) void this.lock.run(() => this.refresh()).catch(() => undefined);
+    });
+  }
+
   private constructor(
     readonly host: HostConfig,
     private readonly store: Store,
@@ -158,6 +166,7 @@ export class Manager {
     if (!this.machine.isClosed) return this.machine;
     try {
       this.machine = await RpcClient.connect(this.machineSocket, 2000);
+      this.watch(this.machine);
       await this.machine.call('attach');
     } catch (e) {
       throw new UserError(`Unable to reach the hypervisor of host ${this.host.name}: ${e instanceof Error ? e.message : String(e)}`);
@@ -194,6 +203,7 @@ export class Manager {
     await machine.call('attach');
     const store = new Store(hostPaths(host.dir).db);
     const m = new Manager(host, store, machine, machineSocket);
+    m.watch(machine);
     await m.reconcile();
     return m;
   }
