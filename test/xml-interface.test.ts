@@ -41,70 +41,25 @@ import {
   type Translation,
 } from '../src/xml/interface.js';
 import type { OvfEnvelope, OvfItem } from '../src/xml/ovf.js';
+import {
+  SKELETON_2_2 as EX_SKELETON,
+  REQUEST_3_2_CPU as EX_ADD_VCPU_32,
+  REG_REQUEST as EX_REG_REQUEST,
+  FAILURE_RESPONSE as EX_FAILURE_RESPONSE,
+  EVENT_EXAMPLE as EX_EVENT,
+  PROGRESS_CONTENT as EX_PROGRESS,
+  LDOM_INFO_EXAMPLE as EX_LDOM_INFO,
+  CPU_ITEM as EX_CPU,
+  VDS_VOLUME_SECTION as EX_VDS_VOLUME,
+  NETWORK_ITEM as EX_NETWORK,
+  SPCONFIG_ENVELOPE as EX_SPCONFIG,
+  MIGRATION as EX_MIGRATE,
+} from './helpers/reference-xml.js';
 
 // --- reference examples (xml-interface.md), byte for byte ------------------------------------
 
-/** §2.2 request skeleton. */
-const EX_SKELETON = `<LDM_interface version="1.0">
-  <cmd>
-    <action>Place command here</action>
-    <option>Place options for certain commands here</option>
-    <data version="3.0">
-      <Envelope>
-        <References/>
-        <!-- a <Section> may appear here instead of <Content> -->
-        <Content xsi:type="ovf:VirtualSystem_Type" id="Domain name">
-          <Section xsi:type="ovf:ResourceAllocationSection_type">
-            <Item>
-              <rasd:OtherResourceType>LDom Resource Type</rasd:OtherResourceType>
-              <gprop:GenericProperty key="Property name">Property Value</gprop:GenericProperty>
-            </Item>
-          </Section>
-          <!-- more <Section>s -->
-        </Content>
-      </Envelope>
-    </data>
-    <!-- more <data>s -->
-  </cmd>
-  <!-- more <cmd>s -->
-</LDM_interface>`;
 
-/** §2.4 fully namespaced 3.2 request. */
-const EX_ADD_VCPU_32 = `<?xml version="1.0"?>
-<LDM_interface version="1.3"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
- xsi:noNamespaceSchemaLocation="./schemas/combined-v3.xsd"
- xmlns:ovf="./schemas/envelope"
- xmlns:rasd="./schemas/CIM_ResourceAllocationSettingData"
- xmlns:vssd="./schemas/CIM_VirtualSystemSettingData"
- xmlns:gprop="./schemas/GenericProperty"
- xmlns:bind="./schemas/Binding">
-  <cmd>
-    <action>add-vcpu</action>
-    <data version="3.0">
-      <Envelope>
-        <References/>
-        <Content xsi:type="ovf:VirtualSystem_Type" ovf:id="ldg1">
-          <Section xsi:type="ovf:VirtualHardwareSection_Type">
-            <Item>
-              <rasd:OtherResourceType>cpu</rasd:OtherResourceType>
-              <rasd:AllocationUnits>8</rasd:AllocationUnits>
-              <gprop:GenericProperty key="wcore">1</gprop:GenericProperty>
-            </Item>
-          </Section>
-        </Content>
-      </Envelope>
-    </data>
-  </cmd>
-</LDM_interface>`;
 
-/** §3.3 registration request and response. */
-const EX_REG_REQUEST = `<LDM_interface version="1.0">
-  <cmd>
-    <action>reg-domain-events</action>
-    <data version="3.0"/>
-  </cmd>
-</LDM_interface>`;
 
 const EX_REG_RESPONSE = `<LDM_interface version="1.0">
   <cmd>
@@ -123,131 +78,18 @@ const EX_REG_RESPONSE = `<LDM_interface version="1.0">
   </response>
 </LDM_interface>`;
 
-/** §3.3 constructed failure response. */
-const EX_FAILURE_RESPONSE = `<LDM_interface version="1.1">
-  <cmd>
-    <action>start-domain</action>
-    <data version="3.0">
-      <Envelope><References/>
-        <Content xsi:type="ovf:VirtualSystem_Type" id="nosuch"/>
-      </Envelope>
-      <response>
-        <status>failure</status>
-        <resp_msg>…ldmd error text…</resp_msg>
-      </response>
-    </data>
-    <response><status>failure</status></response>
-  </cmd>
-  <response><status>failure</status></response>
-</LDM_interface>`;
 
-/** §4.2 event example (as printed, corrected). */
-const EX_EVENT = `<LDM_event version='1.1'>
-  <cmd>
-    <action>Event command here</action>
-    <data version='3.0'>
-      <Envelope>
-        <References/>
-        <Content xsi:type='ovf:VirtualSystem_Type' ovf:id='ldg1'/>
-          <Section xsi:type="ovf:ResourceAllocationSection_type">
-            <Item>
-              <rasd:OtherResourceType>LDom Resource Type</rasd:OtherResourceType>
-              <gprop:GenericProperty key="Property name">Property Value</gprop:GenericProperty>
-            </Item>
-          </Section>
-      </Envelope>
-    </data>
-  </cmd>
-</LDM_event>`;
 
 /** §4.2 minimal domain event. */
 const EX_DOMAIN_EVENT =
   "<LDM_event version='1.1'><cmd><action>start-domain</action><data version='3.0'><Envelope><References/><Content xsi:type='ovf:VirtualSystem_Type' id='ldg1'/></Envelope></data></cmd></LDM_event>";
 
-/** §4.4 progress data. */
-const EX_PROGRESS = `<Content xsi:type="ovf:VirtualSystem_Type" id="ldg1">
-  <Section xsi:type="ovf:ResourceAllocationSection_type">
-    <Item>
-      <rasd:OtherResourceType>ldom_info</rasd:OtherResourceType>
-      <gprop:GenericProperty key="progress">45%</gprop:GenericProperty>
-      <gprop:GenericProperty key="status">ongoing</gprop:GenericProperty>
-      <gprop:GenericProperty key="source">dt90-319</gprop:GenericProperty>
-    </Item>
-  </Section>
-</Content>`;
 
-/** §5.2 ldom_info. */
-const EX_LDOM_INFO = `<Envelope>
-  <References/>
-  <Content xsi:type="ovf:VirtualSystem_Type" id="primary">
-    <Section xsi:type="ovf:ResourceAllocationSection_type">
-      <Item>
-        <rasd:OtherResourceType>ldom_info</rasd:OtherResourceType>
-        <rasd:Address>00:03:ba:d8:ba:f6</rasd:Address>
-        <gprop:GenericProperty key="hostid">83d8baf6</gprop:GenericProperty>
-        <gprop:GenericProperty key="master">plum</gprop:GenericProperty>
-        <gprop:GenericProperty key="failure-policy">reset</gprop:GenericProperty>
-        <gprop:GenericProperty key="progress">45%</gprop:GenericProperty>
-        <gprop:GenericProperty key="status">ongoing</gprop:GenericProperty>
-        <gprop:GenericProperty key="source">dt90-319</gprop:GenericProperty>
-      </Item>
-    </Section>
-  </Content>
-</Envelope>`;
 
-/** §5.2 cpu. */
-const EX_CPU = `<Item>
-  <rasd:OtherResourceType>cpu</rasd:OtherResourceType>
-  <rasd:AllocationUnits>4</rasd:AllocationUnits>
-</Item>`;
 
-/** §5.2 vds_volume. */
-const EX_VDS_VOLUME = `<Section xsi:type="ovf:VirtualHardwareSection_Type">
-  <Item>
-    <rasd:OtherResourceType>vds_volume</rasd:OtherResourceType>
-    <gprop:GenericProperty key="vol_name">vdsdev0</gprop:GenericProperty>
-    <gprop:GenericProperty key="service_name">primary-vds0</gprop:GenericProperty>
-    <gprop:GenericProperty key="block_dev">/opt/SUNWldm/domain_disks/testdisk1</gprop:GenericProperty>
-    <gprop:GenericProperty key="vol_opts">ro</gprop:GenericProperty>
-    <gprop:GenericProperty key="mpgroup">mpgroup-name</gprop:GenericProperty>
-  </Item>
-</Section>`;
 
-/** §5.2 network. */
-const EX_NETWORK = `<Item>
-  <rasd:OtherResourceType>network</rasd:OtherResourceType>
-  <gprop:GenericProperty key="linkprop">phys-state</gprop:GenericProperty>
-  <gprop:GenericProperty key="vnet_name">ldg1-vnet0</gprop:GenericProperty>
-  <gprop:GenericProperty key="service_name">primary-vsw0</gprop:GenericProperty>
-  <rasd:Address>00:14:4f:fc:00:01</rasd:Address>
-</Item>`;
 
-/** §5.2 spconfig. */
-const EX_SPCONFIG = `<Envelope>
-  <Section xsi:type="ovf:ResourceAllocationSection_type">
-    <Item>
-      <rasd:OtherResourceType>spconfig</rasd:OtherResourceType>
-      <gprop:GenericProperty key="spconfig_name">primary</gprop:GenericProperty>
-      <gprop:GenericProperty key="spconfig_status">current</gprop:GenericProperty>
-    </Item>
-  </Section>
-</Envelope>`;
 
-/** §6 migration. */
-const EX_MIGRATE = `<Envelope>
-  <References/>
-  <Content xsi:type="ovf:VirtualSystem_Type" ovf:id="ldg1"/>
-  <Content xsi:type="ovf:VirtualSystem_Type" ovf:id="ldg1">
-    <Section xsi:type="ovf:ResourceAllocationSection_Type">
-      <Item>
-        <rasd:OtherResourceType>ldom_info</rasd:OtherResourceType>
-        <gprop:GenericProperty key="target">target-host</gprop:GenericProperty>
-        <gprop:GenericProperty key="username">user-name</gprop:GenericProperty>
-        <gprop:GenericProperty key="password">password</gprop:GenericProperty>
-      </Item>
-    </Section>
-  </Content>
-</Envelope>`;
 
 // --- helpers -------------------------------------------------------------------------------
 
