@@ -4,6 +4,8 @@
 // over an in-process stand-in for the manager that runs the real command table and rules.
 
 import assert from 'node:assert/strict';
+import { eventAction } from '../src/daemon/run-command.js';
+import { resolveCommand } from '../src/commands/table.js';
 import { describe, it } from 'node:test';
 
 import { parseArgs } from '../src/commands/args.js';
@@ -731,8 +733,9 @@ describe('events', () => {
         "<Section xsi:type='ovf:VirtualHardwareSection_Type'><Item><rasd:OtherResourceType>vsw</rasd:OtherResourceType><gprop:GenericProperty key='service_name'>primary-vsw0</gprop:GenericProperty></Item></Section>" +
         '</Content></Envelope></data></cmd></LDM_event>',
     );
-    // Named after the subcommand; set-vdsdev is spelled as §4.5 spells it.
-    assert.match(renderEvent({ class: 'resource', action: 'set-vdsdev', domain: 'primary' }), /<action>set-vdiskserverdevice<\/action>/);
+    // Named after the subcommand; set-vdsdev is spelled as §4.5 spells it (the command table says so).
+    assert.equal(eventAction(resolveCommand('set-vdsdev')!), 'set-vdiskserverdevice');
+    assert.match(renderEvent({ class: 'resource', action: 'set-vdiskserverdevice', domain: 'primary' }), /<action>set-vdiskserverdevice<\/action>/);
   });
 
   it('hardware events: only a Section with the spconfig Item', () => {

@@ -40,6 +40,8 @@ export interface CommandSpec {
   /** XML `<action>` string where it differs from `name` (XML accepts no aliases); null when the
    *  2.0 XML interface has no such action (panic-domain, set-vdisk, policies, list-io, ...). */
   xmlAction?: string | null;
+  /** The name events give it when that differs from both (`set-vdsdev` → `set-vdiskserverdevice`). */
+  event?: string;
   /** Extra names: shortcuts such as `bind`, `start`, `ls`. Verb/noun aliases are derived. */
   aliases?: string[];
   synopsis: string[];

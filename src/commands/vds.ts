@@ -45,6 +45,7 @@ export const vdsCommands: CommandSpec[] = [
   {
     name: 'set-vdsdev',
     xmlAction: null,
+    event: 'set-vdiskserverdevice',
     summary: 'change the options of a volume',
     synopsis: ['set-vdsdev options=[{ro,slice,excl}] [mpgroup=mpgroup] volume-name@service-name'],
     auth: 'solaris.ldoms.write',

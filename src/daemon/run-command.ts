@@ -20,6 +20,7 @@ export function authorizationFailed(user: string, auth: Authorization): UserErro
  * has one (`add-vdiskserverdevice`), except crypto units, which events call `*-crypto`.
  */
 export function eventAction(spec: CommandSpec): string {
+  if (spec.event) return spec.event;
   return spec.name.endsWith('-crypto') ? spec.name : (spec.xmlAction ?? spec.name);
 }
 

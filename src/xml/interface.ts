@@ -884,12 +884,6 @@ export function eventClassOf(e: LdmEvent): EventClass {
   return e.class === 'progress' ? 'hardware' : e.class;
 }
 
-/** Events are named after the subcommand; where §4.5 spells a CLI-only one differently, its name. */
-const EVENT_NAMES: Record<string, string> = { 'set-vdsdev': 'set-vdiskserverdevice' };
-
-export function eventName(action: string): string {
-  return lookup(EVENT_NAMES, action) ?? action;
-}
 
 /** Resource events whose data carries the service concerned (§4.5), and that service's type. */
 export const SERVICE_EVENTS: Record<string, string> = {
@@ -914,12 +908,12 @@ function serviceKey(it: OvfItem): string {
  * went away for `remove-*`, the ones that appeared or changed otherwise.
  */
 export function changedServices(action: string, before: OvfItem[], after: OvfItem[]): OvfItem[] {
-  const type = lookup(SERVICE_EVENTS, eventName(action));
+  const type = lookup(SERVICE_EVENTS, action);
   if (!type) return [];
   const of = (items: OvfItem[]) => new Map(items.filter((i) => i.resourceType === type).map((i) => [serviceKey(i), i]));
   const old = of(before);
   const now = of(after);
-  if (eventName(action).startsWith('remove-')) return [...old].filter(([k]) => !now.has(k)).map(([, i]) => i);
+  if (action.startsWith('remove-')) return [...old].filter(([k]) => !now.has(k)).map(([, i]) => i);
   return [...now].filter(([k, i]) => JSON.stringify(old.get(k)) !== JSON.stringify(i)).map(([, i]) => i);
 }
 
@@ -931,7 +925,7 @@ const EVENT_OPEN = "<LDM_event version='1.1'";
  * Events with Items declare their prefixes on the root.
  */
 export function renderEvent(e: LdmEvent, services: OvfItem[] = []): string {
-  const action = eventName(e.action);
+  const action = e.action;
   let env: OutEnvelope;
   if (e.class === 'hardware') {
     const sp = e.spconfig ?? { name: '', status: '' };
