@@ -3,6 +3,7 @@
 
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,17 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
 
 export class TestHome {
@@ -62,10 +74,16 @@ export class TestHome {
     return r.stdout;
   }
 
-  /** Hosts of concurrently running test files must not share an address: pick one at random. */
+  /** Hosts of concurrently running test files must not share an address: a random free one. */
   async startHost(name: string, ...opts: string[]): Promise<void> {
     if (!opts.includes('--address') && !fs.existsSync(path.join(this.hostDir(name), 'host.json'))) {
-      opts = [...opts, '--address', `127.0.0.${10 + Math.floor(Math.random() * 240)}`];
+      let address = '';
+      for (let i = 0; i < 50 && !address; i++) {
+        const a = `127.0.0.${10 + Math.floor(Math.random() * 240)}`;
+        // In use when another test's host answers on its XML port (or its first console port).
+        if (!(await listening(a, 6482)) && !(await listening(a, 5000))) address = a;
+      }
+      opts = [...opts, '--address', address || '127.0.0.9'];
     }
     const r = await this.run('ldoms', ['host', 'start', name, ...opts]);
     if (r.code !== 0) throw new Error(`ldoms host start ${name} failed: ${r.stderr}`);
