@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TestHome } from './helpers/hosts.js';
 import { connectXmpp } from './helpers/xmpp-client.js';
+import { REQUEST_3_2_CPU } from './helpers/reference-xml.js';
 
 const home = new TestHome();
 const H = 'xc';
@@ -122,32 +123,7 @@ test('the reference request examples, replayed live', async () => {
     // §2.4: the fully namespaced add-vcpu request, with its wcore (whole cores). Its `<?xml?>`
     // declaration is left out: on an XMPP stream documents are children of <stream:stream>, where an
     // XML declaration is not well-formed (the stream itself starts with one).
-    await ok(`<LDM_interface version="1.3"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
- xsi:noNamespaceSchemaLocation="./schemas/combined-v3.xsd"
- xmlns:ovf="./schemas/envelope"
- xmlns:rasd="./schemas/CIM_ResourceAllocationSettingData"
- xmlns:vssd="./schemas/CIM_VirtualSystemSettingData"
- xmlns:gprop="./schemas/GenericProperty"
- xmlns:bind="./schemas/Binding">
-  <cmd>
-    <action>add-vcpu</action>
-    <data version="3.0">
-      <Envelope>
-        <References/>
-        <Content xsi:type="ovf:VirtualSystem_Type" ovf:id="ldg9">
-          <Section xsi:type="ovf:VirtualHardwareSection_Type">
-            <Item>
-              <rasd:OtherResourceType>cpu</rasd:OtherResourceType>
-              <rasd:AllocationUnits>8</rasd:AllocationUnits>
-              <gprop:GenericProperty key="wcore">1</gprop:GenericProperty>
-            </Item>
-          </Section>
-        </Content>
-      </Envelope>
-    </data>
-  </cmd>
-</LDM_interface>`);
+    await ok(REQUEST_3_2_CPU.replace('<?xml version="1.0"?>\n', '').replace('ovf:id="ldg1"', 'ovf:id="ldg9"'));
     assert.match(await home.ok(H, 'list-constraints', '-p', 'ldg9'), /^CORE\|count=1$/m);
     // §5.2 memory, vds_volume, network, var; §5.2 spconfig; list actions.
     await ok(doc('add-memory', content('ldg9', '<Item><rasd:OtherResourceType>memory</rasd:OtherResourceType><rasd:AllocationUnits>4G</rasd:AllocationUnits></Item>')));

@@ -16,35 +16,24 @@ function split(args: ParsedArgs): { name: string | undefined; props: Map<string,
   return { name, props };
 }
 
+const policy = (op: 'add' | 'set'): CommandSpec => ({
+  name: `${op}-policy`,
+  xmlAction: null,
+  summary: op === 'add' ? 'add a resource management policy to domains' : 'change a resource management policy of domains',
+  synopsis: [`${op}-policy ${PROPS_SYNOPSIS} name=policy-name ldom...`],
+  auth: 'solaris.ldoms.write',
+  props: [...POLICY_PROPS, 'name'],
+  operands: [1, Infinity],
+  async run(ctx, args) {
+    const { name, props } = split(args);
+    const ldoms = distinct(args.operands, 'LDom');
+    await change(ctx, (draft, say) => (op === 'add' ? addPolicy : setPolicy)(draft, name, ldoms, props, say));
+  },
+});
+
 export const policyCommands: CommandSpec[] = [
-  {
-    name: 'add-policy',
-    xmlAction: null,
-    summary: 'add a resource management policy to domains',
-    synopsis: [`add-policy ${PROPS_SYNOPSIS} name=policy-name ldom...`],
-    auth: 'solaris.ldoms.write',
-    props: [...POLICY_PROPS, 'name'],
-    operands: [1, Infinity],
-    async run(ctx, args) {
-      const { name, props } = split(args);
-      const ldoms = distinct(args.operands, 'LDom');
-      await change(ctx, (draft, say) => addPolicy(draft, name, ldoms, props, say));
-    },
-  },
-  {
-    name: 'set-policy',
-    xmlAction: null,
-    summary: 'change a resource management policy of domains',
-    synopsis: [`set-policy ${PROPS_SYNOPSIS} name=policy-name ldom...`],
-    auth: 'solaris.ldoms.write',
-    props: [...POLICY_PROPS, 'name'],
-    operands: [1, Infinity],
-    async run(ctx, args) {
-      const { name, props } = split(args);
-      const ldoms = distinct(args.operands, 'LDom');
-      await change(ctx, (draft, say) => setPolicy(draft, name, ldoms, props, say));
-    },
-  },
+  policy('add'),
+  policy('set'),
   {
     name: 'remove-policy',
     xmlAction: null,
