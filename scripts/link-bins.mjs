@@ -20,7 +20,7 @@ if (!target) {
   console.log(`ldoms: add ${path.join(root, 'bin')} to your PATH to use ldm, ldoms and ldmd`);
   process.exit(0);
 }
-for (const name of ['ldm', 'ldoms', 'ldmd']) {
+for (const name of ['ldm', 'ldoms', 'ldmd', 'ldmp2v', 'ldmconfig']) {
   const link = path.join(target, name);
   const src = path.join(root, 'bin', name);
   try {
@@ -36,5 +36,5 @@ for (const name of ['ldm', 'ldoms', 'ldmd']) {
   }
   fs.symlinkSync(src, link);
 }
-console.log(`ldoms: ldm, ldoms and ldmd linked into ${target}`);
+console.log(`ldoms: ldm, ldoms, ldmd, ldmp2v and ldmconfig linked into ${target}`);
 if (!(process.env.PATH ?? '').split(':').includes(target)) console.log(`ldoms: add ${target} to your PATH`);
