@@ -96,8 +96,14 @@ export function proveIdentity(dir: string, nonce: string): void {
   }
 }
 
-function readForDaemon(file: string): { data?: string; error?: string } {
+function readForDaemon(file: string, secret = false): { data?: string; error?: string } {
   try {
+    if (secret) {
+      // A password file others can read is no secret: refused, as ssh refuses loose key files.
+      const st = fs.statSync(path.resolve(file));
+      if (!st.isFile()) return { error: `Cannot read ${file}: not a regular file` };
+      if (st.mode & 0o077) return { error: `Password file ${file} must not be accessible by group or others (mode ${(st.mode & 0o777).toString(8).padStart(3, '0')}); run chmod 600 ${file}` };
+    }
     return { data: fs.readFileSync(path.resolve(file), 'utf8') };
   } catch (e: any) {
     const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EISDIR' ? 'Is a directory' : e.code === 'EACCES' ? 'Permission denied' : e.message;
@@ -138,7 +144,7 @@ export function converse(sock: net.Socket, request: Record<string, unknown>, c: 
             c.out(msg.fd === 2 ? 2 : 1, String(msg.data));
             break;
           case 'readfile':
-            send({ type: 'file', id: msg.id, ...readForDaemon(String(msg.path)) });
+            send({ type: 'file', id: msg.id, ...readForDaemon(String(msg.path), msg.private === true) });
             break;
           case 'prompt':
             (c.prompt ?? promptLine)(String(msg.text), Boolean(msg.echo)).then(

@@ -3,6 +3,9 @@
 import { ClientError, connectHost, runRequest } from './client.js';
 
 async function main(): Promise<number> {
+  // A migration goes on when ldm loses its controlling shell (migration.md §5.7); only a kill
+  // (SIGKILL, SIGTERM, SIGINT) ends ldm and with it the migration.
+  if (process.argv[2] === 'migrate-domain' || process.argv[2] === 'migrate') process.on('SIGHUP', () => undefined);
   const { sock } = await connectHost();
   return runRequest(sock, {
     type: 'run',

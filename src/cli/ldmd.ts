@@ -1,5 +1,6 @@
 // Entry point of a host's Logical Domains Manager daemon (started by `ldoms host start`).
 
+import { recoverMigrations } from '../migration/source.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hostPaths, readHostConfig } from '../host/config.js';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   const dir = path.resolve(dirArg);
   const paths = hostPaths(dir);
   const manager = await connectManager(dir);
+  // Migrations cut short by the end of the previous ldmd (or machine process) are settled first.
+  await recoverMigrations(manager, log);
   const home = path.dirname(path.dirname(dir));
   const server = new LdmServer(
     manager,

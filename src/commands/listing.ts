@@ -5,6 +5,7 @@ import { renderListDevices, type DeviceClass } from '../format/list-devices.js';
 import { listFormatOf, renderList, renderListBindings } from '../format/list-domain.js';
 import { renderListServices } from '../format/list-services.js';
 import { renderVersion } from '../format/version.js';
+import { migrationStatus } from '../format/migration-status.js';
 import { UserError } from '../manager/errors.js';
 import { constraintsToXml } from '../xml/constraints.js';
 import { selectDomains } from './common.js';
@@ -35,6 +36,7 @@ export const listingCommands: CommandSpec[] = [
           extended: args.options.has('-e'),
           parseable: args.options.has('-p'),
           formats,
+          status: migrationStatus,
         }),
       );
     },

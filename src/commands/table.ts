@@ -10,6 +10,7 @@ import { listingCommands } from './listing.js';
 import { memoryCommands } from './memory.js';
 import { policyCommands } from './policy.js';
 import { reconfCommands } from './reconf.js';
+import { migrateCommands } from './migrate.js';
 import { spconfigCommands } from './spconfig.js';
 import { variableCommands } from './variable.js';
 import { vdsCommands } from './vds.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...cpuCommands,
   ...memoryCommands,
   ...reconfCommands,
+  ...migrateCommands,
   ...ioCommands,
   ...vswCommands,
   ...vdsCommands,

@@ -16,6 +16,12 @@ export interface CommandIo {
   readFile(path: string): Promise<string>;
   /** Whether the invoking `ldm` has a terminal on stderr (progress lines go there). */
   isTTY: boolean;
+  /** Read a file that holds a secret: refused when its group or others may read it. */
+  readPrivateFile?(path: string): Promise<string>;
+  /** Aborted when the caller goes away (the `ldm` process was killed). */
+  signal?: AbortSignal;
+  /** ldmd's log. */
+  log?(s: string): void;
 }
 
 export interface CommandContext extends CommandIo {

@@ -26,6 +26,8 @@ interface SessionState {
   nonce: string | null;
   request: any;
   waiting: Map<number, (msg: any) => void>;
+  /** Aborted when the client's connection closes (its process ended or was killed). */
+  gone: AbortController;
 }
 
 export class LdmServer {
@@ -58,13 +60,14 @@ export class LdmServer {
   }
 
   private session(sock: net.Socket): void {
-    const state: SessionState = { nonce: null, request: null, waiting: new Map() };
+    const state: SessionState = { nonce: null, request: null, waiting: new Map(), gone: new AbortController() };
     const waiting = state.waiting;
     let nextId = 1;
     let closed = false;
     sock.on('error', () => sock.destroy());
     sock.on('close', () => {
       closed = true;
+      state.gone.abort(new Error('the ldm command was interrupted'));
       for (const w of waiting.values()) w({ error: 'client went away' });
     });
 
@@ -99,7 +102,7 @@ export class LdmServer {
     if (msg.type === 'proved' && state.request && state.nonce) {
       const uid = verifyChallenge(this.opts.authDir, state.nonce);
       state.nonce = null;
-      void this.execute(sock, state.request, uid, ask);
+      void this.execute(sock, state.request, uid, ask, state.gone.signal);
       return;
     }
     const w = state.waiting.get(msg.id);
@@ -109,7 +112,7 @@ export class LdmServer {
     }
   }
 
-  private async execute(sock: net.Socket, req: any, uid: number | null, ask: (m: Record<string, unknown>) => Promise<any>): Promise<void> {
+  private async execute(sock: net.Socket, req: any, uid: number | null, ask: (m: Record<string, unknown>) => Promise<any>, signal: AbortSignal): Promise<void> {
     const out = (text: string) => writeMessage(sock, { type: 'out', fd: 1, data: text });
     const err = (text: string) => writeMessage(sock, { type: 'out', fd: 2, data: text });
     const exit = (code: number) => {
@@ -138,6 +141,13 @@ export class LdmServer {
         if (r.error) throw new UserError(String(r.error));
         return String(r.data);
       },
+      async readPrivateFile(file) {
+        const r = await ask({ type: 'readfile', path: file, private: true });
+        if (r.error) throw new UserError(String(r.error));
+        return String(r.data);
+      },
+      signal,
+      log: this.opts.log,
     };
     const authorized = (a: Authorization) => isAuthorized(uid, user, a, this.opts.userAttr);
     if (req.admin) {

@@ -11,6 +11,8 @@ import { verifyPassword } from '../xml/xmpp/users.js';
 import { InterfaceSession } from '../xml/interface.js';
 import { checkMacCollision, DiscoveryResponder } from '../xml/discovery.js';
 import { authMatches, grantedAuths, isAuthorized, userAttrFile } from './auth.js';
+import { isMigrationDocument } from '../migration/peer-protocol.js';
+import { MigrationTargetSession, StreamTokens } from '../migration/target.js';
 
 export const XMPP_PORT = 6482;
 
@@ -67,12 +69,37 @@ export async function startXmlService(manager: Manager, host: HostConfig, opts: 
     }
     return is;
   };
+  // Migrations into this host: a source ldmd logs in like any remote client and speaks the
+  // migration documents (src/migration/peer-protocol.ts) instead of LDM_interface.
+  const tokens = new StreamTokens();
+  const migrationSessions = new Map<number, MigrationTargetSession>();
+  const migrationFor = (s: XmppSession): MigrationTargetSession => {
+    let ms = migrationSessions.get(s.id);
+    if (!ms) {
+      ms = new MigrationTargetSession({
+        manager,
+        tokens,
+        user: s.user,
+        peer: s.peer,
+        mayWrite: authorizedFor(s)('solaris.ldoms.write'),
+        send: (xml) => s.send(xml),
+        log: opts.log,
+      });
+      migrationSessions.set(s.id, ms);
+      s.onClose(() => {
+        migrationSessions.get(s.id)?.close();
+        migrationSessions.delete(s.id);
+      });
+    }
+    return ms;
+  };
   const server = new XmppServer({
     address: host.address,
     port: XMPP_PORT,
     tls,
     authenticate: (user, password) => verifyPassword(opts.home, user, password),
-    onDocument: (s, xml) => sessionFor(s).handle(xml),
+    onDocument: (s, xml) => (isMigrationDocument(xml) ? migrationFor(s).handle(xml) : sessionFor(s).handle(xml)),
+    adoptStream: (attrs, peer) => tokens.adopt(attrs, peer),
     log: opts.log,
   });
   await server.start();

@@ -24,6 +24,10 @@ export interface GuestHost {
 interface Running {
   os: GuestOs;
   workload: Workload | null;
+  /** Migration stop-and-copy: nothing runs, the console takes no input. */
+  suspended: boolean;
+  /** What the console concentrator talks to (one object, so the concentrator sees no change). */
+  console?: ReturnType<typeof suspendable>;
 }
 
 export class Guests {
@@ -67,12 +71,16 @@ export class Guests {
       const d = bound.get(name);
       if (!d || d.state !== 'active') {
         r.workload?.stop();
-        r.os.destroy((stopHow.get(name) ?? 'graceful') === 'graceful');
+        // A suspended guest left for another host: nothing more appears on its console here.
+        r.os.destroy(!r.suspended && (stopHow.get(name) ?? 'graceful') === 'graceful');
         this.running.delete(name);
       }
     }
     for (const d of bound.values()) {
       if (d.state !== 'active' || d.name === 'primary' || this.running.has(d.name)) continue;
+      // A guest suspended for a migration stays stopped across a restart of this process: only
+      // the manager may let it run again (the copy on the target may be the one running).
+      if (d.migration?.suspended) continue;
       this.startGuest(d);
     }
     await this.consoles.update(this.consoleBindings(st));
@@ -84,7 +92,7 @@ export class Guests {
       const port = d.binding.console.port;
       if (port === null) continue;
       const r = this.running.get(d.name);
-      out.push({ domain: d.name, group: d.binding.console.group, port, console: r ? r.os : idleConsole() });
+      out.push({ domain: d.name, group: d.binding.console.group, port, console: r ? (r.console ??= suspendable(r)) : idleConsole() });
     }
     return out;
   }
@@ -93,7 +101,7 @@ export class Guests {
     const name = d.name;
     const host = this.host;
     const find = () => host.state().domains.find((x) => x.name === name);
-    const r: Running = { os: null as unknown as GuestOs, workload: null };
+    const r: Running = { os: null as unknown as GuestOs, workload: null, suspended: false };
     const resume = d.runtime && d.runtime.osFlag === 'n' ? ('running' as const) : undefined;
     r.os = new GuestOs(
       {
@@ -123,19 +131,27 @@ export class Guests {
   private stage(name: string, r: Running, stage: GuestStage, os: { image: OsImage; capabilities: OsCapabilities } | null): void {
     const softstate = stage === 'running' ? 'Solaris running' : stage === 'booting' ? 'Solaris booting' : 'OpenBoot Running';
     const osFlag = stage === 'running' ? 'n' : 't';
-    this.host.update(name, (d) => ({
-      ...d,
-      runtime: {
-        softstate,
-        osFlag,
-        startedAt: d.runtime?.startedAt ?? Date.now(),
-        util: stage === 'running' ? 0.3 : 0.0,
-        os: os ? { release: os.image.release, drd: os.image.drd, capabilities: os.capabilities, migrationCompatible: migrationCompatible(os.image) } : null,
-      },
-    }));
+    this.host.update(name, (d) => {
+      // A migrated domain keeps its DR restrictions and held strands until it boots again.
+      const rebooting = stage !== 'running';
+      const { reserved: _held, ...unreserved } = d.binding;
+      const migrated = !rebooting && d.runtime?.migrated ? { migrated: d.runtime.migrated } : {};
+      return {
+        ...d,
+        binding: rebooting ? unreserved : d.binding,
+        runtime: {
+          softstate,
+          osFlag,
+          startedAt: d.runtime?.startedAt ?? Date.now(),
+          util: stage === 'running' ? 0.3 : 0.0,
+          os: os ? { release: os.image.release, drd: os.image.drd, capabilities: os.capabilities, migrationCompatible: migrationCompatible(os.image) } : null,
+          ...migrated,
+        },
+      };
+    });
     // The workload runs while Solaris is up.
     const mem = this.memories.get(name);
-    if (stage === 'running' && os && mem && !r.workload) {
+    if (stage === 'running' && os && mem && !r.workload && !r.suspended) {
       r.workload = new Workload(mem, os.image.workload);
       r.workload.start();
     } else if (stage !== 'running' && r.workload) {
@@ -179,6 +195,37 @@ export class Guests {
     return this.memories.get(name);
   }
 
+  /** Stop-and-copy: the guest stops writing memory and its console stops taking input. */
+  suspend(name: string): void {
+    const r = this.running.get(name);
+    if (!r) return;
+    r.suspended = true;
+    r.workload?.stop();
+    r.workload = null;
+  }
+
+  /** The migration was abandoned: the guest runs on where it stopped. */
+  resume(name: string): void {
+    const r = this.running.get(name);
+    if (!r) return;
+    r.suspended = false;
+    const info = r.os.osInfo();
+    const mem = this.memories.get(name);
+    if (info && mem && !r.workload) {
+      r.workload = new Workload(mem, info.image.workload);
+      r.workload.start();
+    }
+  }
+
+  /** The guest is gone from this host (migrated away): stop it without a shutdown on its console. */
+  discard(name: string): void {
+    const r = this.running.get(name);
+    if (!r) return;
+    r.workload?.stop();
+    r.os.destroy(false);
+    this.running.delete(name);
+  }
+
   async close(): Promise<void> {
     for (const r of this.running.values()) {
       r.workload?.stop();
@@ -189,6 +236,19 @@ export class Guests {
     this.memories.clear();
     await this.consoles.close();
   }
+}
+
+/** A running guest's console; keystrokes are dropped while the guest is suspended. */
+function suspendable(r: Running) {
+  return {
+    onOutput: (l: (data: string) => void) => r.os.onOutput(l),
+    input: (data: string) => {
+      if (!r.suspended) r.os.input(data);
+    },
+    break: () => {
+      if (!r.suspended) r.os.break();
+    },
+  };
 }
 
 /** A bound (not started) domain's console: nothing answers yet. */

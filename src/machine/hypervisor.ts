@@ -143,8 +143,9 @@ export function applyChanges(state: MachineState, seq: number, changes: MachineC
       case 'put': {
         const prev = i >= 0 ? domains[i] : undefined;
         let runtime: DomainRuntime | null = null;
-        if (ch.state === 'active') runtime = prev?.state === 'active' && prev.runtime ? prev.runtime : bootRuntime(ch.name, now);
+        if (ch.state === 'active') runtime = ch.runtime ?? (prev?.state === 'active' && prev.runtime ? prev.runtime : bootRuntime(ch.name, now));
         const next: MachineDomain = { name: ch.name, state: ch.state, constraints: ch.constraints, binding: ch.binding, runtime, seq };
+        if (ch.migration) next.migration = ch.migration;
         if (i >= 0) domains[i] = next;
         else domains.push(next);
         break;
@@ -154,10 +155,19 @@ export function applyChanges(state: MachineState, seq: number, changes: MachineC
         domains.splice(i, 1);
         break;
       case 'panic':
-      case 'reboot':
+      case 'reboot': {
         if (i < 0 || domains[i].state !== 'active') throw new MachineError(`domain ${ch.name} is not active`);
-        domains[i] = { ...domains[i], runtime: bootRuntime(ch.name, now), seq };
+        // A reboot ends what a migration left behind (reserved strands, DR disabled).
+        const { reserved: _r, ...binding } = domains[i].binding;
+        domains[i] = { ...domains[i], binding, runtime: bootRuntime(ch.name, now), seq };
         break;
+      }
+      case 'mark': {
+        if (i < 0) throw new MachineError(`domain ${ch.name} is not bound`);
+        const { migration: _m, ...rest } = domains[i];
+        domains[i] = ch.migration ? { ...rest, migration: ch.migration, seq } : { ...rest, seq };
+        break;
+      }
       default:
         throw new MachineError(`unknown change ${(ch as { kind: string }).kind}`);
     }

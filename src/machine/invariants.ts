@@ -30,7 +30,7 @@ export function findDoubleBinding(p: PlatformSpec, domains: readonly BoundDomain
 
   for (const d of domains) {
     const b = d.binding;
-    for (const s of b.strands) {
+    for (const s of [...b.strands, ...(b.reserved ?? [])]) {
       if (!Number.isInteger(s) || s < 0 || s >= nStrands) return `strand ${s} of ${d.name} does not exist`;
       const e = claim(strands, s, d.name, 'strand');
       if (e) return e;

@@ -11,6 +11,9 @@ import { readJson, writeJsonAtomic } from './persist.js';
 import * as hv from './hypervisor.js';
 import { Guests } from './guests.js';
 import { spCommand } from './sp.js';
+import { sendMemory } from '../migration/precopy.js';
+import { dialMemoryStream } from '../migration/xmpp-dial.js';
+import type { PmPolicy } from '../manager/types.js';
 import type { MachineChange, MachineDomain, MachineState } from './types.js';
 
 export interface MachineHost {
@@ -28,7 +31,10 @@ export function machinePaths(hostDir: string): MachinePaths {
   return { stateFile: path.join(hostDir, 'machine.json'), socket: path.join(hostDir, 'run', 'machine.sock') };
 }
 
-const CHANGES = new Set(['apply', 'sp-add', 'sp-remove', 'sp-next', 'pm-policy', 'power-cycle']);
+const CHANGES = new Set(['apply', 'sp-add', 'sp-remove', 'sp-next', 'pm-policy', 'power-cycle', 'migrate-send', 'migrate-cancel', 'migrate-resume']);
+
+/** Operations that run beside the queue: a memory transfer lasts long and must stay cancellable. */
+const BESIDE_QUEUE = new Set(['migrate-send', 'migrate-cancel']);
 
 export class MachineServer {
   private state: MachineState;
@@ -86,6 +92,7 @@ export class MachineServer {
 
   /** Run a state transition; persist before answering so an acknowledged change survives kill -9. */
   private async commit(next: MachineState, stopHow?: Map<string, 'graceful' | 'forced'>): Promise<MachineState> {
+    next = settlePmPolicy(this.state, next);
     if (next !== this.state) {
       this.state = next;
       this.persist();
@@ -135,9 +142,20 @@ export class MachineServer {
         return summary(await this.commit(hv.powerOn(this.state, now)));
       case 'sp': {
         const r = spCommand(this.state, Array.isArray(msg.argv) ? msg.argv.map(String) : [], now);
-        await this.commit(r.state);
-        return { output: r.output, status: r.status };
+        const after = await this.commit(r.state);
+        const deferred = r.state.sp.pmPolicy === 'elastic' && after.sp.pmPolicy !== 'elastic' && after.sp.pendingPmPolicy === 'elastic';
+        const note = deferred ? 'A domain migration is in progress: the elastic policy takes effect when it ends\n' : '';
+        return { output: r.output + note, status: r.status };
       }
+      case 'migrate-send':
+        return this.migrateSend(msg, from);
+      case 'migrate-cancel': {
+        const ac = this.sends.get(String(msg.domain));
+        ac?.abort(new Error('migration cancelled'));
+        return { cancelled: ac !== undefined };
+      }
+      case 'migrate-resume':
+        return this.setSuspended(String(msg.domain), false);
       case 'mem-checksum': {
         const mem = this.guests.memory(String(msg.name));
         if (!mem) throw new hv.MachineError(`domain ${String(msg.name)} has no memory bound`);
@@ -148,12 +166,89 @@ export class MachineServer {
     }
   }
 
+  // --- migration: this host's side of the memory transfer -------------------------------------
+
+  private readonly sends = new Map<string, AbortController>();
+
+  /**
+   * Send a domain's memory to the target ldmd over the streams it authorised (docs/migration-design.md).
+   * The guest keeps running during the pre-copy rounds and is suspended for the last one; it stays
+   * suspended when this returns or fails: ldmd decides whether it runs here again.
+   */
+  private async migrateSend(msg: any, from?: net.Socket): Promise<unknown> {
+    const name = String(msg.domain);
+    const d = this.state.domains.find((x) => x.name === name);
+    const mem = this.guests.memory(name);
+    if (!d || d.state !== 'active' || !mem) throw new hv.MachineError(`domain ${name} is not active`);
+    if (d.migration?.role !== 's') throw new hv.MachineError(`domain ${name} is not the source of a migration`);
+    if (this.sends.has(name)) throw new hv.MachineError(`the memory of domain ${name} is already being sent`);
+    const ac = new AbortController();
+    this.sends.set(name, ac);
+    const sockets: import('node:tls').TLSSocket[] = [];
+    const count = Math.max(1, Math.min(Number(msg.streams) || 1, 16));
+    try {
+      const dialed = await Promise.allSettled(
+        Array.from({ length: count }, (_, index) =>
+          dialMemoryStream({ host: String(msg.host), port: Number(msg.port), localAddress: String(msg.localAddress), fingerprint: String(msg.fingerprint), token: String(msg.token), index }),
+        ),
+      );
+      for (const r of dialed) if (r.status === 'fulfilled') sockets.push(r.value);
+      const failed = dialed.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (ac.signal.aborted) throw new Error('migration cancelled');
+      let last = -1;
+      const stats = await sendMemory(mem, sockets, {
+        downtimeTargetMs: Number(msg.downtimeTargetMs) || 300,
+        maxRounds: Number(msg.maxRounds) || 30,
+        compress: msg.compress === 'off' ? 'off' : 'auto',
+        signal: ac.signal,
+        progress: (p) => {
+          const percent = Math.floor(p.percent);
+          if (percent === last || !from || from.destroyed) return;
+          last = percent;
+          writeMessage(from, { notify: { migration: { domain: name, ...p, percent } } });
+        },
+        suspend: async () => {
+          await this.setSuspended(name, true);
+        },
+      });
+      return stats;
+    } finally {
+      this.sends.delete(name);
+      for (const s of sockets) setTimeout(() => s.destroy(), 2000).unref();
+    }
+  }
+
+  /** Suspend or resume a migrating guest; recorded first, so a restart of this process keeps it so. */
+  private async setSuspended(name: string, suspended: boolean): Promise<unknown> {
+    const d = this.state.domains.find((x) => x.name === name);
+    if (!d) throw new hv.MachineError(`domain ${name} is not bound`);
+    if (d.migration && Boolean(d.migration.suspended) !== suspended) {
+      const domains = this.state.domains.map((x) => (x.name === name ? { ...x, migration: { ...x.migration!, suspended } } : x));
+      this.state = { ...this.state, domains };
+      this.persist();
+    }
+    if (suspended) this.guests.suspend(name);
+    else {
+      this.guests.resume(name);
+      await this.guests.sync();
+    }
+    return summary(this.state);
+  }
+
   listen(): Promise<void> {
     fs.mkdirSync(path.dirname(this.paths.socket), { recursive: true });
     fs.rmSync(this.paths.socket, { force: true });
     const server = net.createServer((sock) => {
       sock.on('error', () => sock.destroy());
       readMessages(sock, (msg) => {
+        if (BESIDE_QUEUE.has(msg.op)) {
+          void this.handle(msg, sock).then(
+            (result) => writeMessage(sock, { id: msg.id, result }),
+            (e) => writeMessage(sock, { id: msg.id, error: e instanceof Error ? e.message : String(e) }),
+          );
+          return;
+        }
         // One request at a time across all connections (ldmd, the SP command line), in arrival
         // order, even though handling may wait for console listeners.
         this.queue = this.queue.then(async () => {
@@ -181,6 +276,25 @@ export class MachineServer {
     this.server?.close();
     await this.guests.close();
   }
+}
+
+/**
+ * Seed, "Power management": a switch to the elastic policy while a domain migrates waits until the
+ * migration ends. Applied to every state change, so whoever ends the migration also applies it.
+ */
+function settlePmPolicy(prev: MachineState, next: MachineState): MachineState {
+  const migrating = next.domains.some((d) => d.migration && d.migration.role !== 'e');
+  const asked: PmPolicy | undefined = next.sp.pmPolicy !== prev.sp.pmPolicy ? next.sp.pmPolicy : next.sp.pendingPmPolicy;
+  if (migrating && asked === 'elastic') {
+    if (next.sp.pmPolicy === prev.sp.pmPolicy && next.sp.pendingPmPolicy === 'elastic') return next;
+    return { ...next, sp: { ...next.sp, pmPolicy: prev.sp.pmPolicy, pendingPmPolicy: 'elastic' } };
+  }
+  if (next.sp.pendingPmPolicy !== undefined && (!migrating || next.sp.pmPolicy !== prev.sp.pmPolicy)) {
+    // The migration ended (or another policy was chosen since): the deferred switch happens now, or never.
+    const { pendingPmPolicy, ...sp } = next.sp;
+    return { ...next, sp: { ...sp, pmPolicy: next.sp.pmPolicy !== prev.sp.pmPolicy ? next.sp.pmPolicy : pendingPmPolicy } };
+  }
+  return next;
 }
 
 /** What an apply returns: enough for ldmd to refresh runtime without re-reading the whole state. */

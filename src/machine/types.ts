@@ -1,7 +1,7 @@
 // What the modelled hypervisor and service processor hold, and the operations ldmd sends them.
 
 import type { PlatformSpec } from '../platform/types.js';
-import type { DomainBinding, DomainConstraints, DomainRuntime, PmPolicy } from '../manager/types.js';
+import type { DomainBinding, DomainConstraints, DomainRuntime, MigrationMark, PmPolicy } from '../manager/types.js';
 
 /** A domain the hypervisor knows: bound or running. Inactive domains exist only in ldmd's database. */
 export interface MachineDomain {
@@ -13,6 +13,8 @@ export interface MachineDomain {
   runtime: DomainRuntime | null;
   /** Sequence number of the last operation that changed this domain. */
   seq: number;
+  /** Set while the domain is the source or target of a migration, or in its error state after one. */
+  migration?: MigrationMark;
 }
 
 /** One domain of a saved configuration. */
@@ -37,6 +39,8 @@ export interface ServiceProcessor {
   /** The running configuration differs from `current`. */
   modified: boolean;
   pmPolicy: PmPolicy;
+  /** A switch to the elastic policy asked for during a migration: applied when it ends (seed). */
+  pendingPmPolicy?: PmPolicy;
 }
 
 export interface MachineState {
@@ -64,7 +68,12 @@ export type MachineChange =
       binding: DomainBinding;
       /** How an active domain that becomes bound stops: through its OS, or at once (`stop -f`). */
       stop?: 'graceful' | 'forced';
+      /** A migrated domain arrives running: the source's runtime, not a fresh boot. */
+      runtime?: DomainRuntime;
+      /** The domain's migration mark after this change (absent: none). */
+      migration?: MigrationMark;
     }
+  | { kind: 'mark'; name: string; migration: MigrationMark | null }
   | { kind: 'remove'; name: string }
   | { kind: 'panic'; name: string }
   | { kind: 'reboot'; name: string };

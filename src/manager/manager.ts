@@ -16,7 +16,7 @@ import { listAutosaves, readAutosave, removeAutosave, writeAutosave } from './au
 import { applyAtReboot, pendingConstraints } from './rules/reconf.js';
 import { MAX_SP_CONFIGS } from '../machine/hypervisor.js';
 import { FACTORY_DEFAULT } from '../machine/types.js';
-import type { Domain, DomainBinding, DomainConstraints, DomainRuntime, DomainState, PmPolicy, SpConfigListing } from './types.js';
+import type { Domain, DomainBinding, DomainConstraints, DomainRuntime, DomainState, MigrationMark, PmPolicy, SpConfigListing } from './types.js';
 
 /** A domain as a command may edit it. Runtime is the hypervisor's and is read-only. */
 export interface DraftDomain {
@@ -27,6 +27,10 @@ export interface DraftDomain {
   readonly runtime?: DomainRuntime | null;
   /** Set by stop-domain: how the domain's OS is brought down. */
   stop?: 'graceful' | 'forced';
+  /** The domain's migration mark (kept by every change unless a migration step changes it). */
+  migration?: MigrationMark | null;
+  /** A migrated domain arrives running: the runtime it had on the source (with its restrictions). */
+  arriving?: DomainRuntime;
 }
 
 export interface Draft {
@@ -67,6 +71,20 @@ export interface LdmEvent {
   progress?: { percent: number; status: string; source: string };
 }
 
+/** A migration this ldmd is running (as source or target), for cancel and for recovery. */
+export interface LiveMigration {
+  role: 's' | 't';
+  /** Cancel it (the source's `ldm cancel-operation migration`, a killed `ldm`, a lost link). */
+  cancel(reason: string): void;
+}
+
+export interface MutateOptions {
+  modifies?: boolean;
+  action?: string;
+  /** A step of a migration itself: exempt from the refusals a running migration imposes. */
+  migration?: boolean;
+}
+
 /** Subcommands whose events are the lifecycle events derived from state changes. */
 const LIFECYCLE_ACTIONS = new Set(['add-domain', 'remove-domain', 'bind-domain', 'unbind-domain', 'start-domain', 'stop-domain', 'panic-domain', 'migrate-domain']);
 
@@ -93,6 +111,12 @@ export class Manager {
   private readonly lock = new Lock();
   private readonly listeners = new Set<(e: LdmEvent) => void>();
   private poller: NodeJS.Timeout | null = null;
+  /** Migrations this process runs, by domain name (on this host). */
+  readonly migrations = new Map<string, LiveMigration>();
+  /** Live progress of migrating domains (percent), newer than what the hypervisor recorded. */
+  private readonly progress = new Map<string, number>();
+  /** Memory-transfer progress notifications from the machine process. */
+  private readonly progressListeners = new Set<(domain: string, p: { percent: number; round: number; phase: string }) => void>();
 
   /** Subscribe to events; while anyone listens, changes made by guests are reported as they happen. */
   onEvent(listener: (e: LdmEvent) => void): () => void {
@@ -146,9 +170,29 @@ export class Manager {
 
   /** Guest-initiated changes arrive as notifications: refresh at once when someone listens. */
   private watch(client: RpcClient): void {
-    client.onNotify(() => {
+    client.onNotify((what) => {
+      const m = (what as { migration?: { domain: string; percent: number; round: number; phase: string } } | null)?.migration;
+      if (m) {
+        for (const l of this.progressListeners) l(m.domain, m);
+        return;
+      }
       if (this.listeners.size) void this.lock.run(() => this.refresh()).catch(() => undefined);
     });
+  }
+
+  onMigrationProgress(fn: (domain: string, p: { percent: number; round: number; phase: string }) => void): () => void {
+    this.progressListeners.add(fn);
+    return () => this.progressListeners.delete(fn);
+  }
+
+  migrationProgress(domain: string): number {
+    return this.progress.get(domain) ?? this.machineDomains.find((m) => m.name === domain)?.migration?.progress ?? 0;
+  }
+
+  /** Progress shown by `-o status` (not persisted: the hypervisor's mark holds the phase). */
+  setProgress(domain: string, percent: number | null): void {
+    if (percent === null) this.progress.delete(domain);
+    else this.progress.set(domain, percent);
   }
 
   private constructor(
@@ -275,13 +319,16 @@ export class Manager {
   private currentDomains(): Domain[] {
     return this.constraints.map(({ constraints }) => {
       const md = this.machineDomains.find((m) => m.name === constraints.name);
+      const mark = md?.migration ?? null;
+      const live = this.progress.get(constraints.name);
       return {
         constraints,
         state: md ? md.state : 'inactive',
         binding: md ? md.binding : null,
         runtime: md ? md.runtime : null,
         delayedReconfig: constraints.name === 'primary' && this.delayed !== null,
-        migration: '',
+        migration: mark ? mark.role : '',
+        migrationMark: mark && live !== undefined ? { ...mark, progress: live } : mark,
         memoryDr: false,
       };
     });
@@ -313,18 +360,23 @@ export class Manager {
    * Run one state-changing command. `fn` edits a draft and returns its result; when it throws,
    * nothing is applied anywhere. Otherwise the machine applies the bindings, then SQLite commits.
    */
-  async mutate<T>(fn: (draft: Draft, view: HostView) => T | Promise<T>, opts: { modifies?: boolean; action?: string } = {}): Promise<T> {
+  async mutate<T>(fn: (draft: Draft, view: HostView) => T | Promise<T>, opts: MutateOptions = {}): Promise<T> {
     return this.lock.run(async () => {
       await this.refresh();
       const before = this.currentDomains();
       const draft: Draft = {
         platform: this.platform,
         xmppEnabled: hostProperty(this.host, 'ldmd/xmpp_enabled') === 'true',
-        domains: before.map((d) => ({ ...structuredClone({ constraints: d.constraints, state: d.state, binding: d.binding }), runtime: d.runtime })),
+        domains: before.map((d) => ({
+          ...structuredClone({ constraints: d.constraints, state: d.state, binding: d.binding }),
+          runtime: d.runtime,
+          migration: d.migrationMark ? { ...d.migrationMark, progress: this.machineDomains.find((m) => m.name === d.constraints.name)?.migration?.progress ?? 0 } : null,
+        })),
         delayed: structuredClone(this.delayed),
         pmPolicy: this.sp.pmPolicy,
       };
       const result = await fn(draft, this.viewNow());
+      if (!opts.migration) guardMigrations(before, draft, this.delayed);
       await this.apply(before, draft, opts.modifies !== false, opts.action);
       return result;
     });
@@ -343,13 +395,25 @@ export class Manager {
       if (bound && !d.binding) throw new Error(`internal: ${d.constraints.name} is ${d.state} without a binding`);
       const wasBound = prev !== undefined && prev.state !== 'inactive';
       if (bound) {
+        const prevMark = this.machineDomains.find((m) => m.name === d.constraints.name)?.migration ?? null;
         const same =
           wasBound &&
           prev.state === d.state &&
+          d.arriving === undefined &&
           JSON.stringify(prev.binding) === JSON.stringify(d.binding) &&
-          JSON.stringify(prev.constraints) === JSON.stringify(d.constraints);
+          JSON.stringify(prev.constraints) === JSON.stringify(d.constraints) &&
+          JSON.stringify(prevMark) === JSON.stringify(d.migration ?? null);
         if (!same) {
-          changes.push({ kind: 'put', name: d.constraints.name, state: d.state as 'bound' | 'active', constraints: d.constraints, binding: d.binding!, ...(d.stop ? { stop: d.stop } : {}) });
+          changes.push({
+            kind: 'put',
+            name: d.constraints.name,
+            state: d.state as 'bound' | 'active',
+            constraints: d.constraints,
+            binding: d.binding!,
+            ...(d.stop ? { stop: d.stop } : {}),
+            ...(d.migration ? { migration: d.migration } : {}),
+            ...(d.arriving ? { runtime: d.arriving } : {}),
+          });
         }
       } else if (wasBound) {
         changes.push({ kind: 'remove', name: d.constraints.name });
@@ -522,6 +586,8 @@ export class Manager {
   /** Machine-level operations that are not a binding change (panic, reboot). */
   async machineOp(change: MachineChange): Promise<void> {
     await this.lock.run(async () => {
+      const mark = this.machineDomains.find((m) => m.name === change.name)?.migration;
+      if (mark) throw new UserError(migratingMessage(change.name, mark.role));
       const seq = this.seq + 1;
       const ms = await this.call<MachineSummary>('apply', { seq, changes: [change], modifies: false });
       this.store.commit(seq, ms.powerEpoch, this.delayed, [], []);
@@ -552,9 +618,82 @@ export class Manager {
     return used;
   }
 
+  // --- migration ---------------------------------------------------------------------------
+
+  /** Set or clear a domain's migration mark (recorded by the hypervisor: it survives restarts). */
+  async setMigrationMark(name: string, mark: MigrationMark | null): Promise<void> {
+    await this.lock.run(async () => {
+      const seq = this.seq + 1;
+      const ms = await this.call<MachineSummary>('apply', { seq, changes: [{ kind: 'mark', name, migration: mark }], modifies: false });
+      this.store.commit(seq, ms.powerEpoch, this.delayed, [], []);
+      this.seq = seq;
+      this.machineDomains = ms.domains;
+      this.sp = ms.sp;
+    });
+  }
+
+  /** A call to this host's machine process outside the command lock (long transfers, resume). */
+  async machineCall<T>(op: string, params: Record<string, unknown> = {}): Promise<T> {
+    const r = await this.call<T>(op, params);
+    const ms = r as unknown as Partial<MachineSummary>;
+    if (ms && Array.isArray(ms.domains) && typeof ms.appliedSeq === 'number') this.machineDomains = ms.domains;
+    return r;
+  }
+
+  /** Marks left by migrations this process does not run (it restarted, or the machine did). */
+  async strayMigrationMarks(): Promise<{ name: string; mark: MigrationMark }[]> {
+    return this.lock.run(async () => {
+      await this.refresh();
+      return this.machineDomains.flatMap((m) => (m.migration && !this.migrations.has(m.name) ? [{ name: m.name, mark: m.migration }] : []));
+    });
+  }
+
   /** The full machine state, for tests and `ldoms` diagnostics. */
   machineState(): Promise<unknown> {
     return this.call('state');
+  }
+}
+
+/** What a domain taking part in a migration refuses (seed, "Operations on other domains"). */
+export function migratingMessage(name: string, role: 's' | 't' | 'e'): string {
+  return role === 'e'
+    ? `LDom ${name} is in an error state after a failed migration: run ldm cancel-operation migration ${name} to restore it, or stop and unbind it to discard it`
+    : `LDom ${name} is being migrated: no other operation is allowed on it until the migration ends`;
+}
+
+/**
+ * While a domain migrates, nothing may change it, no other domain may change state (bind, start,
+ * stop, unbind), and no delayed reconfiguration may begin. A domain in the error state may only be
+ * stopped, unbound or removed (the documented way to discard it).
+ */
+function guardMigrations(before: Domain[], draft: Draft, delayedBefore: DomainConstraints | null): void {
+  const migrating = before.filter((d) => d.migration === 's' || d.migration === 't');
+  for (const b of before) {
+    if (!b.migration) continue;
+    const after = draft.domains.find((d) => d.constraints.name === b.constraints.name);
+    if (b.migration === 'e') {
+      const discarding = !after || (after.state !== 'active' && JSON.stringify(after.constraints) === JSON.stringify(b.constraints));
+      if (after && !discarding) {
+        if (JSON.stringify(after.constraints) !== JSON.stringify(b.constraints) || after.state !== b.state || JSON.stringify(after.binding) !== JSON.stringify(b.binding)) {
+          throw new UserError(migratingMessage(b.constraints.name, 'e'));
+        }
+      }
+      continue;
+    }
+    if (!after || after.state !== b.state || JSON.stringify(after.constraints) !== JSON.stringify(b.constraints) || JSON.stringify(after.binding) !== JSON.stringify(b.binding)) {
+      throw new UserError(migratingMessage(b.constraints.name, b.migration));
+    }
+  }
+  if (!migrating.length) return;
+  const names = migrating.map((d) => d.constraints.name).join(', ');
+  for (const d of draft.domains) {
+    const b = before.find((x) => x.constraints.name === d.constraints.name);
+    if (b && b.state !== d.state) {
+      throw new UserError(`Unable to change the state of LDom ${d.constraints.name}: a domain migration is in progress on this machine (${names})`);
+    }
+  }
+  if (delayedBefore === null && draft.delayed !== null) {
+    throw new UserError(`Delayed reconfiguration is not allowed while a domain migration is in progress on this machine (${names})`);
   }
 }
 

@@ -158,6 +158,11 @@ export interface DomainBinding {
   io: string[];
   /** Console: `null` port for the control domain (console is the SP/UART). */
   console: { service: string; serviceDomain: string; port: number | null; group: string };
+  /**
+   * Strands held for the domain but not given to it: the spare strands of a whole core given to a
+   * domain migrated under the old rules. No domain may use them until the domain reboots.
+   */
+  reserved?: number[];
 }
 
 /** What the modelled hypervisor reports about a bound or active domain. */
@@ -172,6 +177,25 @@ export interface DomainRuntime {
   util: number;
   /** The OS booted in the domain (from its boot disk's image), once it is booting or running. */
   os?: { release: string; drd: boolean; capabilities: { cpuDr: boolean; memoryDr: boolean; cryptoDr: boolean; ioDr: boolean }; migrationCompatible: boolean } | null;
+  /** Dynamic reconfiguration disabled since the domain arrived by migration, until it reboots. */
+  migrated?: { cpuDrDisabled: boolean; memoryDrDisabled: boolean };
+}
+
+/** Where a domain stands in a migration, as its host's hypervisor records it (survives restarts). */
+export interface MigrationMark {
+  /** FLAGS column 6: source, target, or error after a failed migration. */
+  role: 's' | 't' | 'e';
+  /** The other host, as this host knows it (the name given on the command line, or the source's name). */
+  peer: string;
+  /**
+   * Source only: `transfer` until the target was asked to take over, `committing` from then on —
+   * after that only the target knows whether it did, so a lost link leaves the error state.
+   */
+  phase: 'transfer' | 'committing';
+  /** The source guest is suspended (stop-and-copy onwards): it must not run again unless the migration is abandoned. */
+  suspended?: boolean;
+  /** Percent done. */
+  progress: number;
 }
 
 export interface Domain {
@@ -183,6 +207,8 @@ export interface Domain {
   delayedReconfig: boolean;
   /** Migration role flag (FLAGS position 6): source, target, error. */
   migration: '' | 's' | 't' | 'e';
+  /** The migration this domain takes part in (progress and peer for `-o status`). */
+  migrationMark?: MigrationMark | null;
   /** Memory DR running (FLAGS position 3 `r`). */
   memoryDr: boolean;
 }

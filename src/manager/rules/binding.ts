@@ -32,6 +32,7 @@ export function takenBy(draft: Draft, except?: string) {
   for (const d of draft.domains) {
     if (!d.binding || d.constraints.name === except) continue;
     d.binding.strands.forEach((s) => strands.add(s));
+    d.binding.reserved?.forEach((s) => strands.add(s));
     d.binding.crypto.forEach((c) => crypto.add(c));
     d.binding.io.forEach((x) => io.add(x));
     if (d.binding.console.port !== null) ports.add(d.binding.console.port);
@@ -160,6 +161,8 @@ export function stopDomain(draft: Draft, name: string, force = false): void {
   if (d.state !== 'active') throw new UserError(`LDom ${name} is not active`);
   d.state = 'bound';
   d.stop = force ? 'forced' : 'graceful';
+  // Stopping ends what a migration left behind: the held strands are free again.
+  if (d.binding?.reserved) delete d.binding.reserved;
 }
 
 // --- changing the resources of a bound or active domain --------------------------------------

@@ -82,6 +82,14 @@ const DR_NAMES: Record<DrKind, string> = {
  */
 export function requireDr(d: DraftDomain, kind: DrKind): void {
   if (d.state !== 'active' || d.constraints.name === CONTROL_DOMAIN) return;
+  const migrated = d.runtime?.migrated;
+  if (migrated && ((kind === 'cpuDr' && migrated.cpuDrDisabled) || (kind === 'memoryDr' && migrated.memoryDrDisabled))) {
+    // Seed ("CPU", "Memory"): after a migration these stay off until the domain reboots.
+    throw new UserError(
+      `Unable to change the ${DR_NAMES[kind]} configuration of LDom ${d.constraints.name} dynamically: ` +
+        `${DR_NAMES[kind]} dynamic reconfiguration is disabled for the domain since its migration, until it reboots`,
+    );
+  }
   const os = d.runtime?.os;
   if (!os) return;
   if (!os.drd) {

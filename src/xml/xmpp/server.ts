@@ -52,6 +52,12 @@ export interface XmppServerOptions {
   authenticate(user: string, password: string, peer: XmppPeer): Promise<boolean>;
   /** Handle one top-level document received on the stream after authentication (an LDM_interface). */
   onDocument(session: XmppSession, xml: string): void | Promise<void>;
+  /**
+   * A migration memory stream (`<migration-stream token index/>` in place of SASL): the token,
+   * handed out on an authenticated session, is the credential. Returns who takes the socket, or
+   * null to refuse it.
+   */
+  adoptStream?(attrs: Record<string, string>, peer: XmppPeer): ((socket: tls.TLSSocket) => void) | null;
   limits?: XmppLimits;
   log?: (s: string) => void;
 }
@@ -59,6 +65,8 @@ export interface XmppServerOptions {
 export const NS_STREAMS = 'urn:ietf:params:xml:ns:xmpp-streams';
 export const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 export const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+/** The project's own namespace for the ldmd-to-ldmd migration protocol. */
+export const NS_MIGRATION = 'urn:ldoms:migration';
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 
 const DEFAULT_LIMITS: Required<XmppLimits> = {
@@ -358,7 +366,7 @@ class Connection implements XmppSession {
   private reader: TopLevelReader;
   private decoder = new StringDecoder('utf8');
   private headerSent = false;
-  private transition: { kind: 'starttls' } | { kind: 'auth'; el: TopLevelElement } | null = null;
+  private transition: { kind: 'starttls' } | { kind: 'auth'; el: TopLevelElement } | { kind: 'adopt'; el: TopLevelElement } | null = null;
   private readonly out: Outgoing[] = [];
   private outBytes = 0;
   private writing = false;
@@ -447,6 +455,9 @@ class Connection implements XmppSession {
       // RFC 3920 §5.1: the client waits for <proceed/> before its ClientHello, so nothing may follow.
       if (leftover && /\S/.test(leftover)) return this.streamError('policy-violation');
       this.startTls();
+    } else if (t.kind === 'adopt') {
+      if (leftover && /\S/.test(leftover)) return this.streamError('policy-violation');
+      this.adopt(t.el);
     } else {
       void this.authenticate(t.el, leftover ?? '');
     }
@@ -496,6 +507,10 @@ class Connection implements XmppSession {
         this.transition = { kind: 'starttls' };
         return true;
       case 'sasl':
+        if (local === 'migration-stream' && this.srv.options.adoptStream) {
+          this.transition = { kind: 'adopt', el };
+          return true;
+        }
         if (local !== 'auth') {
           this.saslFailure(local === 'abort' ? 'aborted' : 'not-authorized');
           return true;
@@ -571,6 +586,28 @@ class Connection implements XmppSession {
     const delay = this.srv.authFailed(this.peer.address);
     this.srv.log(`xmpp session ${this.id}: authentication failed for ${creds ? JSON.stringify(creds.user) : 'a malformed PLAIN response'} from ${this.peer.address}`);
     this.later(delay, () => this.saslFailure(condition));
+  }
+
+  /** Hand the TLS socket to the migration engine: from the reply on, the stream is binary. */
+  private adopt(el: TopLevelElement): void {
+    const take = this.srv.options.adoptStream!(el.attrs, this.peer);
+    if (!take) {
+      this.srv.log(`xmpp session ${this.id} (${this.peer.address}): migration stream refused`);
+      return this.saslFailure('not-authorized');
+    }
+    const secure = this.sock as tls.TLSSocket;
+    this.phase = 'closing';
+    this.clearHandshakeTimer();
+    this.write(`<migration-stream-ok xmlns='${NS_MIGRATION}'/>`, () => {
+      secure.removeListener('data', this.onData);
+      secure.removeAllListeners('close');
+      secure.removeAllListeners('error');
+      // The session is over as far as XMPP goes; the socket lives on with its new owner.
+      this.closed = true;
+      for (const t of this.timers) clearTimeout(t);
+      this.srv.forget(this);
+      take(secure);
+    });
   }
 
   private saslFailure(condition: string): void {
