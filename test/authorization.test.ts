@@ -134,6 +134,7 @@ const WRITE_ARGV: Record<string, string[]> = {
   'start-reconf': ['start-reconf', 'primary'],
   'cancel-reconf': ['cancel-reconf', 'primary'],
   'cancel-operation': ['cancel-operation', 'reconf', 'primary'],
+  'migrate-domain': ['migrate-domain', '-n', 'ldg1', 'nohost'],
   'add-io': ['add-io', 'pci@500', 'ldg1'],
   'remove-io': ['remove-io', 'pci@500', 'primary'],
   'add-vsw': ['add-vsw', 'net-dev=nxge1', 'primary-vsw1', 'primary'],
@@ -324,7 +325,8 @@ test('solaris.ldoms.write: nobody runs every write command', async () => {
     ['remove-spconfig', 'cfg2'],
     ['remove-domain', 'ldg5'],
   ];
-  assert.deepEqual([...new Set(sequence.map((a) => resolveCommand(a[0])!.name))].sort(), [...WRITE].sort());
+  // migrate-domain needs a second host: test/migration.test.ts runs it as nobody with the authorization.
+  assert.deepEqual([...new Set(sequence.map((a) => resolveCommand(a[0])!.name))].sort(), WRITE.filter((w) => w !== 'migrate-domain').sort());
   for (const argv of sequence) {
     const r = await nobody(...argv);
     assert.equal(r.code, 0, `ldm ${argv.join(' ')} as nobody: ${r.stderr}`);

@@ -66,6 +66,7 @@ const TEMPLATE: Record<string, string[]> = {
   'start-reconf': ['primary'],
   'cancel-reconf': ['primary'],
   'cancel-operation': ['reconf', 'primary'],
+  'migrate-domain': ['-n', 'ldg1', 'root@nohost'],
   'add-io': ['pci@400', 'ldg1'],
   'remove-io': ['pci@400', 'primary'],
   'list-io': [],
@@ -358,6 +359,15 @@ const CASES: Record<string, Case[]> = {
     c('cancel-operation reconf primary', /not in a delayed reconfiguration/),
     c('cancel-operation migration ldg3', /No migration/),
     c('cancel-operation memdr ldg3', /No memory DR operation/),
+  ],
+  'migrate-domain': [
+    c('migrate-domain ldg1', /Missing operand/),
+    c('migrate-domain nosuch nohost', NOT_FOUND),
+    c('migrate-domain ldg1 @nohost', /Invalid target: @nohost/),
+    c('migrate-domain ldg1 nohost:', /Invalid target: nohost:/),
+    c('migrate-domain ldg1 nohost:bad!name', /Invalid target domain name: bad!name/),
+    c('migrate-domain -p /nonexistent/pw ldg1 nohost', /Cannot read \/nonexistent\/pw/),
+    c('migrate-domain ldg1 nohost', /no terminal to prompt on/),
   ],
   'add-io': [
     c('add-io pci@400', /Missing operand/),

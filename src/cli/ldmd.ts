@@ -1,6 +1,5 @@
 // Entry point of a host's Logical Domains Manager daemon (started by `ldoms host start`).
 
-import { recoverMigrations } from '../migration/source.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { hostPaths, readHostConfig } from '../host/config.js';
@@ -11,6 +10,7 @@ import { Manager } from '../manager/manager.js';
 import { applyAtReboot } from '../manager/rules/reconf.js';
 import { UserError } from '../manager/errors.js';
 import { startXmlService } from '../daemon/xml-service.js';
+import { recoverMigrations } from '../migration/source.js';
 
 const log = (text: string) => process.stderr.write(`${new Date().toISOString()} ldmd: ${text}\n`);
 
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   const manager = await connectManager(dir);
   // Migrations cut short by the end of the previous ldmd (or machine process) are settled first.
   await recoverMigrations(manager, log);
+  manager.afterReconnect = () => recoverMigrations(manager, log);
   const home = path.dirname(path.dirname(dir));
   const server = new LdmServer(
     manager,

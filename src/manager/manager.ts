@@ -216,8 +216,13 @@ export class Manager {
       throw new UserError(`Unable to reach the hypervisor of host ${this.host.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
     await this.reconcile();
+    // Outside the command lock (this may run inside it): settle what a dead machine process cut short.
+    if (this.afterReconnect) setImmediate(() => void this.afterReconnect?.().catch(() => undefined));
     return this.machine;
   }
+
+  /** Run after the link to a restarted machine process is back (migration recovery). */
+  afterReconnect: (() => Promise<void>) | null = null;
 
   /** A machine call; a lost connection is reported to the user, and the next call reconnects. */
   private async call<T>(op: string, params: Record<string, unknown> = {}): Promise<T> {

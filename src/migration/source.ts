@@ -184,6 +184,7 @@ async function run(
     // From here only the target knows whether it took over if the link goes.
     if (marked) await m.setMigrationMark(name, { ...mark, phase: 'committing', progress: 100, ...(suspended ? { suspended: true } : {}) });
     if (abort.signal.aborted) throw abort.signal.reason;
+    await faultPause('LDOMS_FAULT_PAUSE_BEFORE_COMMIT_MS');
     const runtime: DomainRuntime | null = live ? ((await m.view()).domains.find((x) => x.constraints.name === name)?.runtime ?? null) : null;
     try {
       await peer.request('commit', { runtime });
@@ -216,6 +217,15 @@ async function run(
     m.migrations.delete(name);
     m.setProgress(name, null);
   }
+}
+
+/**
+ * Fault injection for the tests of the fault matrix (docs/migration-faults.md): hold a phase for
+ * the given milliseconds so a process can be killed or the link cut exactly there. Unset: nothing.
+ */
+export async function faultPause(variable: string): Promise<void> {
+  const ms = Number(process.env[variable] ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** The reason line of a failure that is not a check's. */
