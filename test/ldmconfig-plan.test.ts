@@ -6,6 +6,8 @@ import { planMemoryChange } from '../src/manager/alloc/memory.js';
 import {
   defaults,
   factoryMemory,
+  guestShares,
+  planResave,
   planCommands,
   planGuestStart,
   primaryMemorySize,
@@ -68,6 +70,29 @@ test('defaults: T2000 (memory, not cores, limits the guest count)', () => {
     primaryVcpus: 4,
     primaryMemory: 4224 * M,
   });
+});
+
+test('guestShares: a chosen count shares the free cores, or strands when there are more guests than cores', () => {
+  // T5240 2x4 cores: 7 cores and 28416M free after the control domain.
+  assert.deepEqual(guestShares(t5240small, 2), { vcpusPerGuest: 24, memoryPerGuest: 14080 * M });
+  assert.deepEqual(guestShares(t5240small, 7), { vcpusPerGuest: 8, memoryPerGuest: 3840 * M });
+  // 60 guests: more guests than free cores; 28416M / 60 rounds down to 256M (validate() then refuses it).
+  assert.deepEqual(guestShares(t5240small, 60), { vcpusPerGuest: 1, memoryPerGuest: 256 * M });
+  // T2000: 7 cores, 28 strands free; 10 guests get 2 strands each.
+  assert.equal(guestShares(t2000, 10).vcpusPerGuest, 2);
+  assert.equal(guestShares(t2000, 28).vcpusPerGuest, 1);
+  // The shares of the default count are the defaults.
+  for (const p of [t5240, t5240small, t2000]) {
+    const d = defaults(p, NOW);
+    assert.deepEqual(guestShares(p, d.guests), { vcpusPerGuest: d.vcpusPerGuest, memoryPerGuest: d.memoryPerGuest }, p.id);
+  }
+});
+
+test('planResave: the configuration saved again under its name', () => {
+  assert.deepEqual(planResave({ ...defaults(t2000, NOW), configName: 'c1' }), [
+    ['remove-spconfig', 'c1'],
+    ['add-spconfig', 'c1'],
+  ]);
 });
 
 test('defaults are valid and fit on every tested platform', () => {

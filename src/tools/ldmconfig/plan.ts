@@ -107,6 +107,29 @@ function dateStamp(now: Date): string {
   return `${now.getUTCFullYear()}${pad(now.getUTCMonth() + 1)}${pad(now.getUTCDate())}`;
 }
 
+/** The control domain's default share: one core and 4 GB (raised by the 256 MB removal rule). */
+function primaryDefaults(p: PlatformSpec): { primaryVcpus: number; primaryMemory: number } {
+  return { primaryVcpus: p.cpu.strandsPerCore, primaryMemory: primaryMemorySize(p, DEFAULT_PRIMARY_MEMORY) };
+}
+
+/**
+ * What each of `guests` guests gets by default once the control domain has its default share: the
+ * free cores shared out whole, or the free strands when there are more guests than free cores; the
+ * free memory shared out in 256 MB steps (4 MB steps when 256 MB each is too much). Asked again
+ * whenever the guest count changes, so fewer guests get larger shares (§B.3 screen 2) [M].
+ */
+export function guestShares(p: PlatformSpec, guests: number): { vcpusPerGuest: number; memoryPerGuest: number } {
+  const spc = p.cpu.strandsPerCore;
+  const { primaryVcpus, primaryMemory } = primaryDefaults(p);
+  const freeCores = p.cpu.chips * p.cpu.coresPerChip - primaryCores(p, primaryVcpus);
+  const freeStrands = totalStrands(p) - primaryVcpus;
+  const freeMemory = Math.max(0, factoryMemory(p) - primaryMemory);
+  if (!(Number.isSafeInteger(guests) && guests >= 1)) return { vcpusPerGuest: spc, memoryPerGuest: MIN_DEFAULT_GUEST_MEMORY };
+  const vcpusPerGuest = guests <= freeCores ? Math.floor(freeCores / guests) * spc : Math.max(1, Math.floor(freeStrands / guests));
+  const memoryPerGuest = alignDown(freeMemory / guests, DR_ALIGN) || alignDown(freeMemory / guests, BIND_ALIGN) || MIN_GUEST_MEMORY;
+  return { vcpusPerGuest, memoryPerGuest };
+}
+
 /**
  * The answers the assistant offers first. The control domain keeps one core and 4 GB (raised to
  * the nearest size whose removal is whole 256 MB). The rest is split into as many guests as can
@@ -115,16 +138,14 @@ function dateStamp(now: Date): string {
  * the platform is too small; validate() then says why.
  */
 export function defaults(p: PlatformSpec, now: Date = new Date()): ConfigAnswers {
-  const spc = p.cpu.strandsPerCore;
-  const primaryVcpus = spc;
-  const primaryMemory = primaryMemorySize(p, DEFAULT_PRIMARY_MEMORY);
+  const { primaryVcpus, primaryMemory } = primaryDefaults(p);
   const freeCores = p.cpu.chips * p.cpu.coresPerChip - primaryCores(p, primaryVcpus);
   const freeMemory = Math.max(0, factoryMemory(p) - primaryMemory);
   const guests = Math.max(0, Math.min(freeCores, Math.floor(freeMemory / MIN_DEFAULT_GUEST_MEMORY)));
+  const shares = guests > 0 ? guestShares(p, guests) : { vcpusPerGuest: p.cpu.strandsPerCore, memoryPerGuest: MIN_DEFAULT_GUEST_MEMORY };
   return {
     guests,
-    vcpusPerGuest: guests > 0 ? Math.floor(freeCores / guests) * spc : spc,
-    memoryPerGuest: guests > 0 ? alignDown(freeMemory / guests, DR_ALIGN) : MIN_DEFAULT_GUEST_MEMORY,
+    ...shares,
     netDev: p.netDevices[0]?.name ?? '',
     storageDir: DEFAULT_STORAGE_DIR,
     diskSize: DEFAULT_DISK_SIZE,
@@ -148,6 +169,44 @@ function isValidStorageDir(dir: string): boolean {
   return !dir.split('/').some((part) => part === '..' || part === '.');
 }
 
+// One check per answer, shared by validate() and the questions (which ask again at once).
+
+export function configNameProblem(name: string, existingConfigs: string[]): string | null {
+  if (!isValidConfigName(name)) {
+    return `Configuration name "${name}" is invalid: it needs 1 to ${MAX_SPCONFIG_NAME} printable characters without spaces, the first a letter, a digit or /`;
+  }
+  if (existingConfigs.includes(name)) return `Configuration name "${name}" already exists on the service processor`;
+  if (existingConfigs.length >= MAX_SP_CONFIGS) return `The service processor already holds ${existingConfigs.length} configurations, its limit is ${MAX_SP_CONFIGS}`;
+  return null;
+}
+
+export function netDevProblem(p: PlatformSpec, dev: string): string | null {
+  if (p.netDevices.some((d) => d.name === dev)) return null;
+  const names = p.netDevices.map((d) => d.name).join(', ') || 'none';
+  return `Network device "${dev}" is not on this platform (it has ${names})`;
+}
+
+export function storageDirProblem(dir: string): string | null {
+  return isValidStorageDir(dir) ? null : `The storage directory must be an absolute path below / without spaces, quotes or "." and ".." parts (got "${dir}")`;
+}
+
+export function diskSizeProblem(size: number): string | null {
+  if (Number.isSafeInteger(size) && size >= MIN_DISK_SIZE && size % M === 0) return null;
+  return `The virtual disk size must be a whole number of megabytes, at least ${formatSize(MIN_DISK_SIZE)} (got ${shown(size)})`;
+}
+
+export function guestCountProblem(guests: number): string | null {
+  return isCount(guests) ? null : `The number of guest domains must be a whole number of at least 1 (got ${guests})`;
+}
+
+export function guestVcpusProblem(vcpus: number): string | null {
+  return isCount(vcpus) ? null : `Each guest domain needs a whole number of at least 1 virtual CPU (got ${vcpus})`;
+}
+
+export function guestMemoryProblem(memory: number): string | null {
+  return Number.isSafeInteger(memory) && memory >= MIN_GUEST_MEMORY ? null : `Each guest domain needs at least ${formatSize(MIN_GUEST_MEMORY)} of memory (got ${shown(memory)})`;
+}
+
 /** Every reason the answers cannot be applied on this host; empty when the plan can run. */
 export function validate(p: PlatformSpec, a: ConfigAnswers, ctx: ValidateContext): string[] {
   const errors: string[] = [];
@@ -167,12 +226,13 @@ export function validate(p: PlatformSpec, a: ConfigAnswers, ctx: ValidateContext
     errors.push(`The control domain must keep between ${formatSize(MIN_PRIMARY_MEMORY)} and ${formatSize(factory)} of memory (got ${shown(pMemRequested)})`);
   }
 
-  const guestsOk = isCount(a.guests);
-  if (!guestsOk) errors.push(`The number of guest domains must be a whole number of at least 1 (got ${a.guests})`);
-  const vcpusOk = isCount(a.vcpusPerGuest);
-  if (!vcpusOk) errors.push(`Each guest domain needs a whole number of at least 1 virtual CPU (got ${a.vcpusPerGuest})`);
-  const memOk = Number.isSafeInteger(a.memoryPerGuest) && a.memoryPerGuest >= MIN_GUEST_MEMORY;
-  if (!memOk) errors.push(`Each guest domain needs at least ${formatSize(MIN_GUEST_MEMORY)} of memory (got ${shown(a.memoryPerGuest)})`);
+  const push = (problem: string | null) => {
+    if (problem) errors.push(problem);
+    return problem === null;
+  };
+  const guestsOk = push(guestCountProblem(a.guests));
+  const vcpusOk = push(guestVcpusProblem(a.vcpusPerGuest));
+  const memOk = push(guestMemoryProblem(a.memoryPerGuest));
 
   if (pVcpusOk && vcpusOk) {
     const left = strands - pVcpus;
@@ -203,26 +263,10 @@ export function validate(p: PlatformSpec, a: ConfigAnswers, ctx: ValidateContext
     }
   }
 
-  if (!isValidConfigName(a.configName)) {
-    errors.push(
-      `Configuration name "${a.configName}" is invalid: it needs 1 to ${MAX_SPCONFIG_NAME} printable characters without spaces, the first a letter, a digit or /`,
-    );
-  } else if (ctx.existingConfigs.includes(a.configName)) {
-    errors.push(`Configuration name "${a.configName}" already exists on the service processor`);
-  } else if (ctx.existingConfigs.length >= MAX_SP_CONFIGS) {
-    errors.push(`The service processor already holds ${ctx.existingConfigs.length} configurations, its limit is ${MAX_SP_CONFIGS}`);
-  }
-
-  if (!p.netDevices.some((d) => d.name === a.netDev)) {
-    const names = p.netDevices.map((d) => d.name).join(', ') || 'none';
-    errors.push(`Network device "${a.netDev}" is not on this platform (it has ${names})`);
-  }
-  if (!isValidStorageDir(a.storageDir)) {
-    errors.push(`The storage directory must be an absolute path below / without spaces, quotes or "." and ".." parts (got "${a.storageDir}")`);
-  }
-  if (!Number.isSafeInteger(a.diskSize) || a.diskSize < MIN_DISK_SIZE || a.diskSize % M !== 0) {
-    errors.push(`The virtual disk size must be a whole number of megabytes, at least ${formatSize(MIN_DISK_SIZE)} (got ${shown(a.diskSize)})`);
-  }
+  push(configNameProblem(a.configName, ctx.existingConfigs));
+  push(netDevProblem(p, a.netDev));
+  push(storageDirProblem(a.storageDir));
+  push(diskSizeProblem(a.diskSize));
   return errors;
 }
 
@@ -278,4 +322,15 @@ function quote(arg: string): string {
 /** The plan as the summary screen shows it: one `ldm ...` line per command. */
 export function renderPlan(cmds: string[][]): string {
   return cmds.map((argv) => ['ldm', ...argv.map(quote)].join(' ')).join('\n');
+}
+
+/**
+ * Once the guests run: the configuration saved again under its name, so that it holds them bound
+ * and active (they come back running after a power cycle) and is `[current]` again [M].
+ */
+export function planResave(a: ConfigAnswers): string[][] {
+  return [
+    ['remove-spconfig', a.configName],
+    ['add-spconfig', a.configName],
+  ];
 }
