@@ -138,6 +138,7 @@ async function run(
   m.migrations.set(name, { role: 's', cancel: (why) => abort.abort(new Error(why)) });
   const mark: MigrationMark = { role: 's', peer: r.targetHost, phase: 'transfer', progress: 0 };
   let marked = false;
+  let committed = false;
   let suspended = false;
   let cryptoRemoved: number[] = [];
   const events = (status: string, percent: number) => m.emit({ class: 'progress', action: 'migration-process', domain: name, progress: { percent, status, source: m.host.name } });
@@ -183,6 +184,7 @@ async function run(
     }
     // From here only the target knows whether it took over if the link goes.
     if (marked) await m.setMigrationMark(name, { ...mark, phase: 'committing', progress: 100, ...(suspended ? { suspended: true } : {}) });
+    m.setProgress(name, 100);
     if (abort.signal.aborted) throw abort.signal.reason;
     await faultPause('LDOMS_FAULT_PAUSE_BEFORE_COMMIT_MS');
     const runtime: DomainRuntime | null = live ? ((await m.view()).domains.find((x) => x.constraints.name === name)?.runtime ?? null) : null;
@@ -194,7 +196,10 @@ async function run(
       marked = false; // the error state stays for the operator (§5.8)
       throw failed(`The connection with the target machine was lost before it confirmed that LDom ${r.targetDomain} resumed there`, `LDom ${name} is left in an error state: check the target machine, then destroy LDom ${name} here or run ldm cancel-operation migration ${name}`);
     }
-    // The target runs the domain now: the copy here goes.
+    // The target runs the domain now: the copy here must never run again, whatever fails next (a
+    // removal that cannot finish leaves the mark, which recovery turns into the error state).
+    marked = false;
+    committed = true;
     await m.mutate(
       (draft) => {
         const i = draft.domains.findIndex((x) => x.constraints.name === name);
@@ -202,10 +207,14 @@ async function run(
       },
       { migration: true, action: 'migrate-domain' },
     );
-    marked = false;
     events('done', 100);
   } catch (e) {
     events('failed', m.migrationProgress(name));
+    if (committed) {
+      r.log(`migration: LDom ${name} runs on ${r.targetHost}, but its copy here could not be removed: ${e instanceof Error ? e.message : String(e)}`);
+      await m.setMigrationMark(name, { ...mark, role: 'e', phase: 'committing', progress: 100, suspended: true }).catch(() => undefined);
+      throw failed(`LDom ${r.targetDomain} now runs on target machine ${r.targetHost}, but the copy of LDom ${name} here could not be removed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     if (!(e instanceof ChecksFailed)) await withTimeout(peer.request('abort', {}), 10_000).catch(() => undefined);
     if (marked) await restore(m, name, cryptoRemoved).catch((x) => r.log(`migration: restoring ${name}: ${x instanceof Error ? x.message : String(x)}`));
     if (e instanceof MigrationFailed) throw e;
