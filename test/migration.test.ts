@@ -12,6 +12,8 @@ import path from 'node:path';
 import { BIN } from './helpers/hosts.js';
 import { domains, makeGuest, migrate, startPair, waitFor, PASSWORD, type Pair } from './helpers/migration.js';
 import { Terminal } from './helpers/tmux.js';
+import { connectXmpp } from './helpers/xmpp-client.js';
+import { MIGRATION } from './helpers/reference-xml.js';
 
 let p: Pair;
 const terms: Terminal[] = [];
@@ -192,4 +194,26 @@ test('a user with solaris.ldoms.write on both hosts migrates; the password file 
   const r = await p.t.run('ldm', ['migrate-domain', '-n', '-p', pwFile, 'ldg2', `root@${p.src}`], { host: p.dst, uid: nobody, gid: nobody });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout + r.stderr, '');
+});
+
+test('the XML interface action migrate-domain moves a domain, the password never echoed back', async () => {
+  await makeGuest(p, p.src, 'ldgx', { memory: '512M' });
+  const b64 = (v: string) => Buffer.from(v).toString('base64');
+  const data = MIGRATION.replaceAll('ldg1', 'ldgx')
+    .replace('target-host', p.dst)
+    .replace('user-name', b64('root'))
+    .replace('>password<', `>${b64(PASSWORD)}<`);
+  const doc = `<LDM_interface version="1.1"><cmd><action>migrate-domain</action><data version="3.0">${data}</data></cmd></LDM_interface>`;
+  // A local client of the source host (its own address): the control domain's own tools.
+  const c = await connectXmpp({ host: p.t.address(p.src), timeoutMs: 60_000 });
+  try {
+    c.send(doc);
+    const answer = await c.next(60_000);
+    assert.match(answer, /<status>success<\/status>/, answer);
+    assert.ok(!answer.includes(b64(PASSWORD)) && !answer.includes(PASSWORD), 'the password is not in the response');
+  } finally {
+    c.close();
+  }
+  assert.equal((await domains(p, p.dst)).get('ldgx')?.state, 'active');
+  assert.equal((await domains(p, p.src)).has('ldgx'), false);
 });
