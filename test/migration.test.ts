@@ -204,6 +204,10 @@ test('the XML interface action migrate-domain moves a domain, the password never
     .replace('user-name', b64('root'))
     .replace('>password<', `>${b64(PASSWORD)}<`);
   const doc = `<LDM_interface version="1.1"><cmd><action>migrate-domain</action><data version="3.0">${data}</data></cmd></LDM_interface>`;
+  // A subscriber of hardware events also gets the migration's progress events (§4.4).
+  const events = await connectXmpp({ host: p.t.address(p.src), timeoutMs: 60_000 });
+  events.send('<LDM_interface version="1.1"><cmd><action>reg-hardware-events</action><data version="3.0"/></cmd></LDM_interface>');
+  assert.match(await events.next(), /<status>success<\/status>/);
   // A local client of the source host (its own address): the control domain's own tools.
   const c = await connectXmpp({ host: p.t.address(p.src), timeoutMs: 60_000 });
   try {
@@ -211,8 +215,15 @@ test('the XML interface action migrate-domain moves a domain, the password never
     const answer = await c.next(60_000);
     assert.match(answer, /<status>success<\/status>/, answer);
     assert.ok(!answer.includes(b64(PASSWORD)) && !answer.includes(PASSWORD), 'the password is not in the response');
+    const seen: string[] = [];
+    while (!seen.some((e) => /key=.status.>done</.test(e))) seen.push(await events.next(5000));
+    const progress = seen.filter((e) => /<action>migration-process<\/action>/.test(e));
+    assert.ok(progress.length >= 2, 'progress events while it ran');
+    for (const e of progress) assert.match(e, /id=.ldgx./);
+    assert.match(progress.at(-1)!, /key=.progress.>100%<.*key=.status.>done<.*key=.source.>src</s);
   } finally {
     c.close();
+    events.close();
   }
   assert.equal((await domains(p, p.dst)).get('ldgx')?.state, 'active');
   assert.equal((await domains(p, p.src)).has('ldgx'), false);
