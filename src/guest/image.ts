@@ -166,6 +166,13 @@ export function migrationCompatible(image: OsImage): boolean {
 // Validation
 
 const FIELDS = ['format', 'imageId', 'release', 'kernel', 'patches', 'drd', 'bootSeconds', 'hostname', 'workload', 'interfaces'];
+/** Fields an image may have; only P2V images (ldmp2v, docs/ldmp2v.md) carry them. */
+const OPTIONAL_FIELDS = ['arch', 'source'];
+/**
+ * Releases older than Solaris 10 never ran on sun4v; a sun4u image (a P2V source's OS before its
+ * upgrade) may carry them: `Solaris 8`, `Solaris 9 9/05`.
+ */
+export const SUN4U_RELEASE_RE = /^Solaris (8|9)(?: (1[0-2]|[1-9])\/(\d{2}))?$/;
 const PATCH_RE = /^\d{6}-\d{2}$/;
 const HOSTNAME_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const INTERFACE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,14}\d$/;
@@ -191,13 +198,20 @@ function isIp(text: string): boolean {
 /** What is wrong with a would-be OsImage, or null if nothing is. Checks every field. */
 export function imageProblem(value: unknown): string | null {
   if (!isObject(value)) return 'the header is not a JSON object';
-  for (const k of Object.keys(value)) if (!FIELDS.includes(k)) return `unknown field "${k}"`;
+  for (const k of Object.keys(value)) if (!FIELDS.includes(k) && !OPTIONAL_FIELDS.includes(k)) return `unknown field "${k}"`;
   for (const k of FIELDS) if (!(k in value)) return `missing field "${k}"`;
   const v = value as Record<string, unknown>;
   if (v.format !== 1) return `unsupported format ${JSON.stringify(v.format)} (expected 1)`;
   if (typeof v.imageId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/.test(v.imageId)) return 'imageId must be 1-64 characters of A-Z a-z 0-9 . _ : -';
+  if ('arch' in v && v.arch !== 'sun4u' && v.arch !== 'sun4v') return 'arch must be "sun4u" or "sun4v"';
+  if ('source' in v) {
+    const problem = sourceProblem(v.source);
+    if (problem) return problem;
+  }
   if (typeof v.release !== 'string') return 'release must be a string';
-  if (!KNOWN_RELEASES.includes(v.release)) {
+  if (v.arch === 'sun4u' && SUN4U_RELEASE_RE.test(v.release)) {
+    // a pre-Solaris 10 sun4u OS: valid, checked no further
+  } else if (!KNOWN_RELEASES.includes(v.release)) {
     const canonical = parseRelease(v.release);
     return canonical ? `release "${v.release}" must be written "${canonical}"` : `unknown release "${v.release}"`;
   }
@@ -227,6 +241,17 @@ export function imageProblem(value: unknown): string | null {
     if (names.has(i.name)) return `interface ${i.name} is listed twice`;
     names.add(i.name);
   }
+  return null;
+}
+
+function sourceProblem(value: unknown): string | null {
+  if (!isObject(value)) return 'source must be { hostname, hostid, model, arch, release }';
+  const keys = ['hostname', 'hostid', 'model', 'arch', 'release'];
+  for (const k of Object.keys(value)) if (!keys.includes(k)) return `unknown field "source.${k}"`;
+  for (const k of keys) if (typeof value[k] !== 'string') return `source.${k} must be a string`;
+  if (!/^[0-9a-f]{8}$/.test(value.hostid as string)) return 'source.hostid must be eight lower-case hex digits';
+  if (value.arch !== 'sun4u' && value.arch !== 'sun4v') return 'source.arch must be "sun4u" or "sun4v"';
+  for (const k of ['hostname', 'model', 'release']) if (!isPrintable(value[k] as string, 64)) return `source.${k} must be 1-64 printable characters`;
   return null;
 }
 

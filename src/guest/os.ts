@@ -176,6 +176,13 @@ export class GuestOs {
       this.print(OBP_PROMPT);
       return;
     }
+    if (dev.image.arch === 'sun4u') {
+      // A P2V disk before its upgrade: the boot block finds no sun4v boot loader (docs/ldmp2v.md).
+      this.print('Can\'t open /platform/sun4v/ufsboot\n\nBoot load failed\n');
+      this.phase = 'ok';
+      this.print(OBP_PROMPT);
+      return;
+    }
     this.phase = 'booting';
     this.hw.stage('booting', { image: dev.image, capabilities: dev.capabilities });
     const img = dev.image;
@@ -338,6 +345,12 @@ export class GuestOs {
         return `${img.hostname}\n`;
       case 'hostid':
         return `${this.hw.hostid().toString(16).padStart(8, '0')}\n`;
+      case 'ifconfig': {
+        if (args[0] === '-a') return LOOPBACK + img.interfaces.map((x, n) => ifconfigBlock(x, n)).join('');
+        const one = img.interfaces.findIndex((x) => x.name === args[0]);
+        if (one >= 0) return ifconfigBlock(img.interfaces[one], one);
+        return args[0] ? `ifconfig: status: SIOCGLIFFLAGS: ${args[0]}: no such interface\n` : 'usage: ifconfig <interface> | -a\n';
+      }
       case 'psrinfo': {
         const ids = this.cpuIds();
         const mhz = p.cpu.clockMHz;
@@ -481,4 +494,22 @@ export class GuestOs {
   private print(text: string): void {
     for (const l of this.listeners) l(text);
   }
+}
+
+const LOOPBACK = 'lo0: flags=2001000849<UP,LOOPBACK,RUNNING,MULTICAST,IPv4,VIRTUAL> mtu 8232 index 1\n\tinet 127.0.0.1 netmask ff000000 \n';
+
+/** One interface as Solaris 10 `ifconfig` prints it; index 1 is lo0. */
+function ifconfigBlock(i: OsImage['interfaces'][number], n: number): string {
+  const [addr, prefix] = i.ip.split('/');
+  if (addr.includes(':')) return `${i.name}: flags=2000841<UP,RUNNING,MULTICAST,IPv6> mtu 1500 index ${n + 2}\n\tinet6 ${addr}/${prefix ?? '64'} \n`;
+  const octets = addr.split('.').map(Number);
+  // Without a prefix the netmask is the classful one (no netmasks(4) entry).
+  const bits = prefix !== undefined ? Number(prefix) : octets[0] < 128 ? 8 : octets[0] < 192 ? 16 : 24;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  const ip = octets.reduce((a, o) => ((a << 8) | o) >>> 0, 0);
+  const dotted = (v: number) => [24, 16, 8, 0].map((sh) => (v >>> sh) & 255).join('.');
+  return (
+    `${i.name}: flags=1000843<UP,BROADCAST,RUNNING,MULTICAST,IPv4> mtu 1500 index ${n + 2}\n` +
+    `\tinet ${addr} netmask ${mask.toString(16).padStart(8, '0')} broadcast ${dotted((ip | ~mask) >>> 0)}\n`
+  );
 }

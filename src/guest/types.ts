@@ -21,6 +21,25 @@ export interface OsImage {
   workload: { workingSet: number; dirtyRate: number };
   /** Network interfaces the OS configures (P2V images carry the source's). */
   interfaces: { name: string; ip: string }[];
+  /**
+   * Platform group the installed OS is built for. Absent means sun4v, what a logical domain runs.
+   * A P2V image holds the physical source's sun4u OS until `ldmp2v convert` upgrades it.
+   */
+  arch?: 'sun4u' | 'sun4v';
+  /** The physical system an image was made from by `ldmp2v prepare` (kept by the upgrade). */
+  source?: ImageSource;
+}
+
+/** Identity of a P2V image's physical source. */
+export interface ImageSource {
+  hostname: string;
+  /** Eight hex digits, as `hostid` prints them. */
+  hostid: string;
+  /** OBP root node, e.g. `SUNW,Sun-Fire-V440`. */
+  model: string;
+  arch: 'sun4u' | 'sun4v';
+  /** `Solaris 9 9/05`: what the source ran. */
+  release: string;
 }
 
 /** Dynamic reconfiguration the OS supports (all need drd running). */
