@@ -99,7 +99,13 @@ test('a flood of console connections leaves the console working', async () => {
   const t = term(String(port));
   await t.waitFor(/Connecting to console "gf"/);
   t.type('');
-  await t.waitFor(/(gf console login:|\{0\} ok) ?$/m);
+  // The flood's bytes reach the guest like any typing: a login prompt, OpenBoot, or a shell that a
+  // `garbage` login with a `garbage` password left behind (logged out again for the next test).
+  const screen = await t.waitFor(/(gf console login:|\{0\} ok|\$) ?$/m, 30_000);
+  if (/\$ ?\n?$/.test(screen)) {
+    t.type('exit');
+    await t.waitFor(/gf console login: ?$/m);
+  }
   assert.match(await home.ok(H, 'list'), /^gf +active /m);
   t.close();
 });
