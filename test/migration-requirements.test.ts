@@ -325,6 +325,9 @@ describe('CPU', () => {
     await guests('old', 'inactive', { name: 'other', vcpus: 116, vnets: [], vdisks: [] });
     const bind = await ldm('old', 'bind-domain', 'other');
     assert.deepEqual([bind.code, bind.stderr], [1, 'Not enough free CPU threads: 116 requested, 112 available\n'], 'the held strands are nobody\'s');
+    // Nor are they shown as free.
+    assert.match(await ldmOk('old', 'list-devices', '-a', '-p', 'cpu'), /^\|cid=1\|free=0\|cpuset=8,9,10,11,12,13,14,15$/m);
+    assert.doesNotMatch(await ldmOk('old', 'list-devices', '-p', 'cpu'), /^\|pid=1[2-5]\|free=100/m);
     const cpuDr = await ldm('old', 'add-vcpu', '1', 'g');
     assert.deepEqual([cpuDr.code, cpuDr.stderr], [1, `${CPU_DR_OFF('g')}\n`]);
     const memDr = await ldm('old', 'add-memory', '256M', 'g');
@@ -713,11 +716,6 @@ describe('authentication', () => {
 
   test(
     'a user without solaris.ldoms.write on the target is refused',
-    {
-      todo:
-        'source.ts sends the hello request outside run(), so the target\'s refusal escapes as an internal error: ' +
-        '"ldmd: internal error: Authorization failed: user bob does not have the solaris.ldoms.write authorization on the target machine", no summary line',
-    },
     async () => {
       const pw = path.join(p.t.home, 'bob.pw');
       fs.writeFileSync(pw, 'bob-secret\n', { mode: 0o600 });

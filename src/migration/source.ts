@@ -105,7 +105,12 @@ export async function migrateDomain(m: Manager, r: MigrateRequest): Promise<void
   const onCancel = () => abort.abort(r.signal.reason instanceof Error ? r.signal.reason : new Error('migration cancelled'));
   r.signal.addEventListener('abort', onCancel, { once: true });
   try {
-    await peer.request('hello', { name: m.host.name, version: m.host.version });
+    try {
+      await peer.request('hello', { name: m.host.name, version: m.host.version });
+    } catch (e) {
+      // The target's refusal (authorization) or a link that died at once: its words, then the summary.
+      throw failed(e instanceof Error ? e.message : String(e));
+    }
     const source = await hostSide(m);
     const subject = { domain: name, targetDomain: r.targetDomain, source, dryRun: r.dryRun, force: r.force, sourceName: m.host.name };
     if (r.dryRun) {
