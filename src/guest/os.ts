@@ -48,6 +48,8 @@ export interface GuestOsOptions {
 export class GuestOs {
   private phase: Phase = 'ok';
   private listeners = new Set<(data: string) => void>();
+  /** Output before the first subscriber (null once someone listened). */
+  private unheard: string | null = '';
   private line = '';
   private user = '';
   private os: { image: OsImage; capabilities: OsCapabilities; cpusAtBoot: number } | null = null;
@@ -85,6 +87,8 @@ export class GuestOs {
 
   onOutput(listener: (data: string) => void): () => void {
     this.listeners.add(listener);
+    if (this.unheard) listener(this.unheard);
+    this.unheard = null;
     return () => this.listeners.delete(listener);
   }
 
@@ -492,6 +496,12 @@ export class GuestOs {
   }
 
   private print(text: string): void {
+    if (this.unheard !== null && this.listeners.size === 0) {
+      // Power-on output comes before anyone could subscribe (the console follows the new guest
+      // right after it is created): kept for the first subscriber, as the console's own buffer.
+      if (this.unheard.length < 64 * 1024) this.unheard += text;
+      return;
+    }
     for (const l of this.listeners) l(text);
   }
 }
