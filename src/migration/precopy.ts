@@ -14,7 +14,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
-import { PAGE_SIZE, type GuestMemory } from '../machine/guest-memory.js';
+import { MemoryDigest, PAGE_SIZE, type GuestMemory } from '../machine/guest-memory.js';
 
 // ---- wire format --------------------------------------------------------------------------------
 
@@ -471,9 +471,13 @@ export async function sendMemory(
     return stats.bytesOnWire - before;
   };
 
+  // What the target will hold, page by page: its digest is the memory's at suspension once the
+  // final round is sent (the dirty-log argument below), and costs nothing more to finish.
+  const sent = new MemoryDigest(pageCount);
   const sendPage = (page: number, data: Buffer): void => {
     const stream = links[page % n].stream;
     stats.pagesSent++;
+    sent.page(page, data);
     if (data.equals(ZERO_PAGE)) {
       stream.write(header(Rec.PAGE_ZERO, page, 0));
       stats.zeroPages++;
@@ -551,7 +555,7 @@ export async function sendMemory(
     mem.setDirtyLogging(false);
     loggingOn = false;
 
-    const checksumAtSuspend = await failure.race(mem.checksum());
+    const checksumAtSuspend = sent.hex();
     const end = Buffer.concat([header(Rec.END, 0, CHECKSUM_HEX), Buffer.from(checksumAtSuspend, 'ascii')]);
     const verified = new Promise<void>((resolve) => (verifiedWaiter = resolve));
     if (links.every((l) => l.verified)) verifiedWaiter!();
@@ -591,31 +595,6 @@ export async function sendMemory(
 }
 
 // ---- target -------------------------------------------------------------------------------------
-
-/**
- * GuestMemory.checksum()'s value (sha256 of the whole memory, holes as zeros), with the pages known
- * to be holes hashed from a zero buffer instead of read: on a fresh target most of a domain is
- * holes, and reading them costs more than hashing them. Pages that arrived are read back from the
- * file, so what is verified is what was written.
- */
-async function checksumKnowingZeros(mem: GuestMemory, isKnownZero: (page: number) => boolean): Promise<string> {
-  const pageCount = mem.size / PAGE_SIZE;
-  const chunkPages = 512;
-  const zeros = Buffer.alloc(chunkPages * PAGE_SIZE);
-  const hash = createHash('sha256');
-  let lastYield = performance.now();
-  for (let first = 0; first < pageCount; first += chunkPages) {
-    const count = Math.min(chunkPages, pageCount - first);
-    let holes = true;
-    for (let p = first; p < first + count && holes; p++) holes = isKnownZero(p);
-    hash.update(holes ? zeros.subarray(0, count * PAGE_SIZE) : mem.read(first * PAGE_SIZE, count * PAGE_SIZE));
-    if (performance.now() - lastYield >= YIELD_EVERY_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      lastYield = performance.now();
-    }
-  }
-  return hash.digest('hex');
-}
 
 interface TargetLink {
   stream: Duplex;
@@ -669,6 +648,9 @@ export async function receiveMemory(
   // pages is checked with one read. Reading a hole is not free (the kernel fills page cache with
   // zeros, ~2 GB/s here), hence the bitmap rather than reading every zero page.
   const knownZero = new Uint32Array(Math.ceil(pageCount / 32));
+  // The digest of what was written, page by page as it is applied (GuestMemory.checksum()'s value
+  // for this memory once every page arrived): nothing is read back while the guest waits.
+  const applied = new MemoryDigest(pageCount);
   if (fs.statSync(mem.file).blocks === 0) knownZero.fill(0xffffffff);
   const isKnownZero = (p: number) => (knownZero[p >>> 5] & (1 << (p & 31))) !== 0;
   const setKnownZero = (p: number, zero: boolean) => {
@@ -696,6 +678,7 @@ export async function receiveMemory(
     if (page % n !== link.index) throw new MigrationStreamError(`${where}: page ${page} belongs on stream ${page % n}`);
     pages++;
     if (type === Rec.PAGE_ZERO) {
+      applied.zero(page);
       if (isKnownZero(page)) return;
       setKnownZero(page, true); // once flushZeros has run, below
       const z = link.zeros;
@@ -713,6 +696,7 @@ export async function receiveMemory(
       if (data.length !== PAGE_SIZE) throw new MigrationStreamError(`${where}: page ${page} inflates to ${data.length} bytes, not ${PAGE_SIZE}`);
     }
     mem.write(page * PAGE_SIZE, data);
+    applied.page(page, data);
     setKnownZero(page, false);
   };
 
@@ -754,11 +738,10 @@ export async function receiveMemory(
         link.final = payload[0] === PHASE_FINAL;
         link.stream.write(header(Reply.ACK, page, 0));
         // Everything is in once every stream has applied its stop-and-copy round: the target's
-        // checksum starts then, beside the source's, rather than after the end marker.
+        // digest is complete then (zero runs are flushed above).
         if (link.final && links.every((l) => l.final)) {
           if (new Set(links.map((l) => l.round)).size !== 1) throw new MigrationStreamError('migration streams disagree on the number of rounds');
-          ownChecksum = checksumKnowingZeros(mem, isKnownZero);
-          ownChecksum.catch(() => {});
+          ownChecksum = Promise.resolve(applied.hex());
         }
         return;
       }

@@ -205,6 +205,19 @@ async function run(
     // removal that cannot finish leaves the mark, which recovery turns into the error state).
     marked = false;
     committed = true;
+    if (stats) {
+      // The audit the engine leaves to us, done while the guest already runs on the target: the
+      // suspended copy here, read afresh, must have the digest of what the target received.
+      const audit = await m.machineCall<{ checksum: string }>('mem-checksum', { name });
+      if (audit.checksum !== stats.checksumAtSuspend) {
+        await m.setMigrationMark(name, { ...mark, role: 'e', phase: 'committing', progress: 100, suspended: true });
+        throw failed(
+          `The memory LDom ${r.targetDomain} resumed with on target machine ${r.targetHost} differs from the memory of LDom ${name} at suspension (digest ${stats.checksumAtSuspend.slice(0, 16)}, here ${audit.checksum.slice(0, 16)})`,
+          `LDom ${name} is left in an error state: stop LDom ${r.targetDomain} on the target and run ldm cancel-operation migration ${name} here, or destroy LDom ${name} here`,
+        );
+      }
+      r.log(`migration: LDom ${name}: memory at suspension audited equal to what the target received (${audit.checksum.slice(0, 16)})`);
+    }
     await m.mutate(
       (draft) => {
         const i = draft.domains.findIndex((x) => x.constraints.name === name);
@@ -216,6 +229,7 @@ async function run(
   } catch (e) {
     events('failed', m.migrationProgress(name));
     if (committed) {
+      if (e instanceof MigrationFailed) throw e;
       r.log(`migration: LDom ${name} runs on ${r.targetHost}, but its copy here could not be removed: ${e instanceof Error ? e.message : String(e)}`);
       await m.setMigrationMark(name, { ...mark, role: 'e', phase: 'committing', progress: 100, suspended: true }).catch(() => undefined);
       throw failed(`LDom ${r.targetDomain} now runs on target machine ${r.targetHost}, but the copy of LDom ${name} here could not be removed: ${e instanceof Error ? e.message : String(e)}`);
