@@ -1,6 +1,6 @@
 // Runs the benchmarks one after the other and prints one report (progress goes to stderr).
 //
-//   node dist/bench/run.js [list|bind|dirty|xml ...] [--rounds N] [--warmup N]
+//   node dist/bench/run.js [list|bind|dirty|xml|migrate ...] [--rounds N] [--warmup N] [--repeat N]
 //
 // Not part of `npm test`: the figures depend on the machine; read the ratios (docs/benchmarks.md).
 
@@ -9,15 +9,18 @@ import { runBindBenchmark } from './bind-unbind.js';
 import { runListBenchmark } from './ldm-list.js';
 import { runDirtyBenchmark } from './dirty.js';
 import { runXmlBenchmark } from './xml.js';
+import { runMigrateDomainBenchmark } from './migrate-domain.js';
 
 interface Args {
   only: string[];
   rounds: number;
   warmup: number;
+  /** Migrations per dirty rate in `migrate`. */
+  repeat: number;
 }
 
 function parse(argv: string[]): Args {
-  const args: Args = { only: [], rounds: 40, warmup: 5 };
+  const args: Args = { only: [], rounds: 40, warmup: 5, repeat: 2 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--rounds' || a === '--warmup') {
@@ -25,8 +28,12 @@ function parse(argv: string[]): Args {
       if (!Number.isInteger(n) || n < (a === '--rounds' ? 1 : 0)) throw new Error(`${a} needs a whole number`);
       if (a === '--rounds') args.rounds = n;
       else args.warmup = n;
-    } else if (a === 'list' || a === 'bind' || a === 'dirty' || a === 'xml') args.only.push(a);
-    else throw new Error(`unknown argument ${a} (usage: run.js [list|bind|dirty|xml ...] [--rounds N] [--warmup N])`);
+    } else if (a === '--repeat') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs a whole number of at least 1`);
+      args.repeat = n;
+    } else if (a === 'list' || a === 'bind' || a === 'dirty' || a === 'xml' || a === 'migrate') args.only.push(a);
+    else throw new Error(`unknown argument ${a} (usage: run.js [list|bind|dirty|xml|migrate ...] [--rounds N] [--warmup N] [--repeat N])`);
   }
   return args;
 }
@@ -45,6 +52,7 @@ async function main(): Promise<void> {
   if (want('bind')) out.push('', await runBindBenchmark({ rounds: args.rounds, warmup: args.warmup, log }));
   if (want('dirty')) out.push('', await runDirtyBenchmark({ seconds: 3, rounds: 5, log }));
   if (want('xml')) out.push('', await runXmlBenchmark({ log }));
+  if (want('migrate')) out.push('', await runMigrateDomainBenchmark({ repeat: args.repeat, log }));
   out.push('', `total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.stdout.write(out.join('\n') + '\n');
 }
