@@ -184,7 +184,8 @@ async function run(
       suspended = true;
       r.log(
         `migration: LDom ${name} memory sent in ${stats.rounds} rounds, ${Math.round(stats.totalMs)} ms, downtime ${Math.round(stats.downtimeMs)} ms, ` +
-          `${stats.pagesSent} pages, ${stats.bytesOnWire} bytes on the wire, checksum ${stats.checksumAtSuspend.slice(0, 16)}`,
+          `${stats.pagesSent} pages, ${stats.bytesOnWire} bytes on the wire, checksum ${stats.checksumAtSuspend.slice(0, 16)}, ` +
+          `final round ${stats.finalPages} pages ${stats.finalBytes} bytes, stop ${stats.stopReason}, verify ${Math.round(stats.verifyMs)} ms`,
       );
     }
     // From here only the target knows whether it took over if the link goes.
