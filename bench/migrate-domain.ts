@@ -498,7 +498,7 @@ export async function runMigrateDomainBenchmark(opts: { repeat: number; log: (s:
       'wall: the `ldm migrate-domain` process, spawn to exit (login, checks, target bind, memory, commit, removal on the source).',
       'engine: the memory transfer up to the final round applied on the target (the source ldmd log line).',
       'before: ldm spawned to the first page written on the target (login, checks, target bind, streams dialled); verify: the final round',
-      '  applied to the source ldmd logging the send done (both sides\' sha256 of the whole memory); commit: from there to the target ldmd',
+      '  applied to the source ldmd logging the send done (the two page-digest lists compared); commit: from there to the target ldmd',
       '  logging the domain received (running there). Times from log timestamps and a 5 ms stat poll: ±10 ms.',
       '× raw: a time over the time raw TLS over n streams needs for the same bytes on the wire.',
       'throughput: bytes on the wire per second of engine time, ÷ the raw TLS rates.',
