@@ -1,4 +1,4 @@
-// The Configuration Assistant in a real terminal on a fresh T5240: the questions answered as a
+// The Configuration Assistant in a real terminal on a fresh T5240 (the catalog model, 2 × 8 cores, 64 GB): the questions answered as a
 // person types them, the plan shown as ldm commands, applied, the system power-cycled into the new
 // configuration with the guests running; then a second run is refused.
 
@@ -16,7 +16,7 @@ const disks = path.join(home.home, 'ldoms', 'disks');
 const terms: Terminal[] = [];
 
 before(async () => {
-  await home.startHost(H, '--platform', 't5240', '--cores', '4', '--memory', '32G');
+  await home.startHost(H, '--platform', 't5240');
   const r = await home.run('ldoms', ['image', 'create', media, '--release', 'Solaris 10 9/10', '--size', '8G', '--boot-time', '1']);
   assert.equal(r.code, 0, r.stderr);
 });
@@ -49,16 +49,16 @@ test('answers typed, the plan shown, applied; after the power cycle the system r
   assert.equal(await home.ok(H, 'list-spconfig'), 'factory-default [current]\n');
   const t = ldmconfig('-d');
   await t.waitFor(/Platform: +SPARC Enterprise T5240\n/);
-  await t.waitFor(/Processors: +2 x UltraSPARC-T2\+, 8 cores, 64 virtual CPUs, 8 crypto units\n/);
+  await t.waitFor(/Processors: +2 x UltraSPARC-T2\+, 16 cores, 128 virtual CPUs, 16 crypto units\n/);
   await t.waitFor(/SP configurations: +factory-default \[current\]\n/);
   await t.waitFor(/The system is in the factory-default configuration\./);
 
   await answer(t, /\? Solaris OS media for the guests \(empty for none\):/, media);
   await t.waitFor(/Release: +Solaris 10 9\/10 \(Generic_142909-17\)/);
-  // Defaults from the platform: 7 guests of one core; 2 guests share the 7 free cores as 3 each.
-  await answer(t, /\? Number of guest domains: \(7\)/, '2');
-  await answer(t, /\? Virtual CPUs per guest domain: \(24\)/, '');
-  await answer(t, /\? Memory per guest domain \(e\.g\. 2G, 3840M\): \(14080M\)/, '4G');
+  // Defaults from the platform: 15 guests of one core; 2 guests share the 15 free cores as 7 each.
+  await answer(t, /\? Number of guest domains: \(15\)/, '2');
+  await answer(t, /\? Virtual CPUs per guest domain: \(56\)/, '');
+  await answer(t, /\? Memory per guest domain \(e\.g\. 2G, 3840M\): \(30464M\)/, '4G');
   await answer(t, /\? Network device for the virtual switch/, '2');
   await answer(t, /\? Directory for the disk image files: \(\/ldoms\/disks\)/, disks);
   await answer(t, /\? Size of each virtual disk \(e\.g\. 20G\): \(20G\)/, '2G');
@@ -71,7 +71,7 @@ test('answers typed, the plan shown, applied; after the power cycle the system r
     'ldm add-vsw net-dev=nxge1 primary-vsw0 primary',
     ...[1, 2].flatMap((n) => [
       `ldm add-domain ldg${n}`,
-      `ldm add-vcpu 24 ldg${n}`,
+      `ldm add-vcpu 56 ldg${n}`,
       `ldm add-memory 4G ldg${n}`,
       `ldm add-vdsdev ${disks}/ldg${n}-disk0.img vol-ldg${n}@primary-vds0`,
       `ldm add-vdisk vdisk0 vol-ldg${n}@primary-vds0 ldg${n}`,
@@ -84,7 +84,7 @@ test('answers typed, the plan shown, applied; after the power cycle the system r
     'ldm add-spconfig lc-two',
   ];
   assert.ok(summary.includes(`Commands to run:\n${plan.map((l) => `  ${l}\n`).join('')}`), summary);
-  assert.match(summary, /Guest domains: +ldg1 ldg2\n +each: +24 virtual CPUs, 4G, vdisk0 \(2G\), vnet0 on primary-vsw0\n/);
+  assert.match(summary, /Guest domains: +ldg1 ldg2\n +each: +56 virtual CPUs, 4G, vdisk0 \(2G\), vnet0 on primary-vsw0\n/);
   // Shown, not yet done.
   assert.equal(await home.ok(H, 'list-spconfig'), 'factory-default [current]\n');
   assert.equal(fs.existsSync(disks), false);
@@ -101,8 +101,8 @@ test('answers typed, the plan shown, applied; after the power cycle the system r
   assert.equal(await home.ok(H, 'list-spconfig'), 'factory-default\nlc-two [current]\n');
   const list = await home.ok(H, 'list');
   assert.match(list, /^primary +active +-n-cv- +SP +8 +4128M /m);
-  assert.match(list, /^ldg1 +active +-[tn]---- +5000 +24 +4G /m);
-  assert.match(list, /^ldg2 +active +-[tn]---- +5001 +24 +4G /m);
+  assert.match(list, /^ldg1 +active +-[tn]---- +5000 +56 +4G /m);
+  assert.match(list, /^ldg2 +active +-[tn]---- +5001 +56 +4G /m);
   assert.equal(list.trim().split('\n').length, 4, list);
   const services = await home.ok(H, 'list-services', '-p');
   assert.match(services, /^VSW\|name=primary-vsw0\|ldom=primary\|.*\|net-dev=nxge1\|/m);
