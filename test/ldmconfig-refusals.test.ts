@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BIN, TestHome } from './helpers/hosts.js';
 import { Terminal } from './helpers/tmux.js';
+import { answer, startLdmconfig } from './helpers/ldmconfig.js';
 
 const home = new TestHome();
 const H = 'lcbad';
@@ -31,19 +32,7 @@ after(async () => {
   await home.cleanup();
 });
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function ldmconfig(...args: string[]): Terminal {
-  const cmd = `LDOMS_HOME=${q(home.home)} LDOMS_HOST=${H} ${q(process.execPath)} ${q(path.join(BIN, 'ldmconfig'))} ${args.join(' ')}; echo "EXIT=$?"; sleep 120`;
-  const t = Terminal.start(['sh', '-c', cmd], { width: 160, height: 50 });
-  terms.push(t);
-  return t;
-}
-
-async function answer(t: Terminal, question: RegExp, text: string): Promise<void> {
-  await t.waitFor(question);
-  t.type(text);
-}
+const ldmconfig = (...args: string[]) => startLdmconfig(home, H, terms, ...args);
 
 /** After a refusal under the prompt: wait for it, clear the line, type again. */
 async function retype(t: Terminal, refusal: RegExp, text: string): Promise<void> {
