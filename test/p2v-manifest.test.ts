@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { G, M } from '../src/format/units.js';
 import { archiveName, collect, CollectError, parseArchiveMethod } from '../src/p2v/collect.js';
@@ -16,7 +16,15 @@ import { loadManifest, ManifestError, p2vRefusals, validateManifest, type Physic
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/p2v');
 const EXAMPLE = path.join(FIXTURES, 'volumia.json');
 const raw = (): any => JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'p2v-'));
+const made: string[] = [];
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'p2v-'));
+  made.push(d);
+  return d;
+};
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** Names and bodies of a ustar archive, to check what collect wrote. */
 function untar(buf: Buffer): Map<string, string> {

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -355,6 +355,7 @@ test('describePlatform summarises model, CPU, memory and buses', () => {
 // ---- user platform files ------------------------------------------------------------------------------------
 
 const dir = mkdtempSync(join(tmpdir(), 'ldoms-platform-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 let fileNo = 0;
 
 function writeSpec(content: unknown, name = `p${fileNo++}.json`): string {
