@@ -516,6 +516,7 @@ describe('garbage and truncation', () => {
 
   test('pages that break the rules: beyond the memory, on the wrong stream, bad deflate, before HELLO, after the final round', async () => {
     assert.match((await feed([hello(), rec(Rec.PAGE_ZERO, 16)])).err.message, /page 16 beyond the domain's 16 pages/);
+    // Stripes of STRIPE_PAGES pages are dealt to the streams in turn: page 2 is in stripe 0.
     const two = await feed([hello(1, 2), rec(Rec.PAGE_ZERO, 2)], { streams: 2 });
     assert.match(two.err.message, /page 2 belongs on stream 0/);
     assert.match((await feed([hello(), rec(Rec.PAGE_DEFLATE, 1, Buffer.from('not deflate at all'))])).err.message, /page 1 does not inflate/);

@@ -4,7 +4,8 @@
 // between two ldmd, in-process pairs in tests). Wire format, convergence rule and the ordering proof
 // are in docs/migration-engine.md.
 //
-// Several streams move pages in parallel, a page always on stream `page % n`, so each stream alone
+// Several streams move pages in parallel, a page always on the stream of its stripe (`streamOf`: runs
+// of STRIPE_PAGES consecutive pages, dealt to the streams in turn), so each stream alone
 // orders every copy of its pages: the last copy applied is the last one sent (the seed's note on
 // speeding migration up: parallelism sized by the primary domains' vCPUs, streamCountFor()).
 
@@ -90,6 +91,14 @@ const MAX_STREAMS = 16;
 const YIELD_EVERY_MS = 10;
 
 const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
+
+/** Pages per stripe: a stream carries runs of consecutive pages, which the target writes at once. */
+export const STRIPE_PAGES = 64;
+
+/** The stream that carries `page` of `n`: every copy of a page on the same one (the ordering proof). */
+export function streamOf(page: number, n: number): number {
+  return Math.floor(page / STRIPE_PAGES) % n;
+}
 
 /** A malformed, truncated or refused migration stream. */
 export class MigrationStreamError extends Error {
@@ -475,7 +484,7 @@ export async function sendMemory(
   // final round is sent (the dirty-log argument below), and costs nothing more to finish.
   const sent = new MemoryDigest(pageCount);
   const sendPage = (page: number, data: Buffer): void => {
-    const stream = links[page % n].stream;
+    const stream = links[streamOf(page, n)].stream;
     stats.pagesSent++;
     sent.page(page, data);
     if (data.equals(ZERO_PAGE)) {
@@ -608,6 +617,8 @@ interface TargetLink {
   ended: boolean;
   /** Zero pages waiting to be checked against the target's bytes (see flushZeros). */
   zeros: number[];
+  /** Consecutive pages applied but not yet written: one write per run instead of one per page. */
+  run: { first: number; count: number; buf: Buffer | null };
 }
 
 /** Target side: write what arrives into `mem` (already sized); resolves at the end marker with the source's checksum verified. */
@@ -640,7 +651,15 @@ export async function receiveMemory(
     final: false,
     ended: false,
     zeros: [],
+    run: { first: 0, count: 0, buf: null },
   }));
+
+  const flushRun = (link: TargetLink) => {
+    const r = link.run;
+    if (r.count === 0) return;
+    mem.write(r.first * PAGE_SIZE, r.buf!.subarray(0, r.count * PAGE_SIZE));
+    r.count = 0;
+  };
 
   // A zero page is written only where the target may hold something else: a fresh target is a hole
   // and must stay one (a 4 GiB domain is mostly zeros). A file with no blocks at all reads as zeros
@@ -675,7 +694,7 @@ export async function receiveMemory(
     if (link.index < 0) throw new MigrationStreamError(`migration stream ${link.position}: ${typeName(type)} before HELLO`);
     if (page >= pageCount) throw new MigrationStreamError(`${where}: page ${page} beyond the domain's ${pageCount} pages`);
     // The ordering proof rests on this: every copy of a page travels on the same stream.
-    if (page % n !== link.index) throw new MigrationStreamError(`${where}: page ${page} belongs on stream ${page % n}`);
+    if (streamOf(page, n) !== link.index) throw new MigrationStreamError(`${where}: page ${page} belongs on stream ${streamOf(page, n)}`);
     pages++;
     if (type === Rec.PAGE_ZERO) {
       applied.zero(page);
@@ -695,7 +714,14 @@ export async function receiveMemory(
       }
       if (data.length !== PAGE_SIZE) throw new MigrationStreamError(`${where}: page ${page} inflates to ${data.length} bytes, not ${PAGE_SIZE}`);
     }
-    mem.write(page * PAGE_SIZE, data);
+    const r = link.run;
+    if (r.count > 0 && (page !== r.first + r.count || r.count === STRIPE_PAGES)) flushRun(link);
+    if (r.count === 0) {
+      r.first = page;
+      r.buf ??= Buffer.allocUnsafe(STRIPE_PAGES * PAGE_SIZE);
+    }
+    data.copy(r.buf!, r.count * PAGE_SIZE);
+    r.count++;
     applied.page(page, data);
     setKnownZero(page, false);
   };
@@ -733,6 +759,7 @@ export async function receiveMemory(
         if (link.final) throw new MigrationStreamError(`${where}: round ${page} after the stop-and-copy round`);
         if (page !== link.round + 1) throw new MigrationStreamError(`${where}: end of round ${page}, expected round ${link.round + 1}`);
         if (payload[0] !== PHASE_PRECOPY && payload[0] !== PHASE_FINAL) throw new MigrationStreamError(`${where}: round ${page} has unknown phase ${payload[0]}`);
+        flushRun(link);
         flushZeros(link);
         link.round = page;
         link.final = payload[0] === PHASE_FINAL;
