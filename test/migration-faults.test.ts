@@ -188,6 +188,23 @@ chosen.forEach(({ fault, phase }, i) => {
   });
 });
 
+test('cancel-operation in the commit window is refused: the hand-over goes on', { timeout: 120_000 }, async () => {
+  const name = 'late';
+  await makeGuest(p, p.src, name, { memory: '512M', vnet: false });
+  const child = spawn(process.execPath, [path.join(BIN, 'ldm'), 'migrate-domain', '-p', p.pw, name, `root@${p.dst}`], { env: p.t.env(p.src), stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  await reach('commit window', name);
+  const r = await p.t.ldm(p.src, 'cancel-operation', 'migration', name);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `The migration of LDom ${name} is handing over to ${p.dst} and can no longer be cancelled\n`);
+  assert.equal(await exited, 0);
+  assert.equal((await domains(p, p.dst)).get(name)?.state, 'active');
+  assert.equal((await domains(p, p.src)).has(name), false);
+  await p.t.ok(p.dst, 'stop-domain', '-f', name);
+  await p.t.ok(p.dst, 'unbind-domain', name);
+  await p.t.ok(p.dst, 'remove-domain', name);
+});
+
 test('fault matrix summary', () => {
   // eslint-disable-next-line no-console
   console.log(['| fault | phase | outcome |', '|---|---|---|', ...results].join('\n'));

@@ -74,7 +74,7 @@ export interface LdmEvent {
 /** A migration this ldmd is running (as source or target), for cancel and for recovery. */
 export interface LiveMigration {
   role: 's' | 't';
-  /** Cancel it (the source's `ldm cancel-operation migration`, a killed `ldm`, a lost link). */
+  /** Cancel it (the source's `ldm cancel-operation migration`, a killed `ldm`, a lost link); throws when it is too late. */
   cancel(reason: string): void;
 }
 

@@ -140,7 +140,15 @@ async function run(
   const live = d?.state === 'active';
   const primary = subject.source.view.domains.find((x) => x.constraints.name === 'primary');
   const streams = streamCountFor(primary?.binding?.strands.length ?? 1, os.availableParallelism());
-  m.migrations.set(name, { role: 's', cancel: (why) => abort.abort(new Error(why)) });
+  let handingOver = false;
+  m.migrations.set(name, {
+    role: 's',
+    cancel: (why) => {
+      // Once the target was asked to take over, only the target knows whether it did: too late.
+      if (handingOver) throw new UserError(`The migration of LDom ${name} is handing over to ${r.targetHost} and can no longer be cancelled`);
+      abort.abort(new Error(why));
+    },
+  });
   const mark: MigrationMark = { role: 's', peer: r.targetHost, phase: 'transfer', progress: 0 };
   let marked = false;
   let committed = false;
@@ -189,6 +197,8 @@ async function run(
       );
     }
     // From here only the target knows whether it took over if the link goes.
+    if (abort.signal.aborted) throw abort.signal.reason;
+    handingOver = true;
     if (marked) await m.setMigrationMark(name, { ...mark, phase: 'committing', progress: 100, ...(suspended ? { suspended: true } : {}) });
     m.setProgress(name, 100);
     if (abort.signal.aborted) throw abort.signal.reason;
