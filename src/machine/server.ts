@@ -155,6 +155,9 @@ export class MachineServer {
         return { cancelled: ac !== undefined };
       }
       case 'migrate-resume':
+        // A send still running for the domain (its ldmd restarted meanwhile) ends first: it must not
+        // suspend the guest again after this.
+        this.sends.get(String(msg.domain))?.abort(new Error('migration abandoned'));
         return this.setSuspended(String(msg.domain), false);
       case 'mem-checksum': {
         const mem = this.guests.memory(String(msg.name));
@@ -223,6 +226,8 @@ export class MachineServer {
   private async setSuspended(name: string, suspended: boolean): Promise<unknown> {
     const d = this.state.domains.find((x) => x.name === name);
     if (!d) throw new hv.MachineError(`domain ${name} is not bound`);
+    // Only a migrating domain is ever suspended, and only while its mark says so.
+    if (suspended && (d.migration?.role !== 's' || !this.sends.has(name))) throw new hv.MachineError(`domain ${name} is not being migrated`);
     if (d.migration && Boolean(d.migration.suspended) !== suspended) {
       const domains = this.state.domains.map((x) => (x.name === name ? { ...x, migration: { ...x.migration!, suspended } } : x));
       this.state = { ...this.state, domains };
