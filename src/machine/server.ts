@@ -13,6 +13,7 @@ import { Guests } from './guests.js';
 import { spCommand } from './sp.js';
 import { sendMemory } from '../migration/precopy.js';
 import { dialMemoryStream } from '../migration/xmpp-dial.js';
+import { faultDelay } from '../migration/faults.js';
 import type { PmPolicy } from '../manager/types.js';
 import type { MachineChange, MachineDomain, MachineState } from './types.js';
 
@@ -205,6 +206,7 @@ export class MachineServer {
         maxRounds: Number(msg.maxRounds) || 30,
         compress: msg.compress === 'off' ? 'off' : 'auto',
         signal: ac.signal,
+        pauseAfterRoundMs: faultDelay('LDOMS_FAULT_PAUSE_ROUND_MS', name),
         progress: (p) => {
           const percent = Math.floor(p.percent);
           if (percent === last || !from || from.destroyed) return;

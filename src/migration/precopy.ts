@@ -281,6 +281,8 @@ export interface PrecopyOptions {
   progress?: (p: PrecopyProgress) => void;
   /** Cancel: stop, tell the target, leave the source intact. */
   signal?: AbortSignal;
+  /** Fault injection (tests): wait this long after each pre-copy round, the guest still running. */
+  pauseAfterRoundMs?: number;
 }
 
 /** Why pre-copy stopped and the guest was suspended. */
@@ -538,6 +540,7 @@ export async function sendMemory(
       await acksOf(round);
       const seconds = (performance.now() - started) / 1000;
       if (throughput === 0 || bytes >= MIN_MEASURED_BYTES) throughput = bytes / Math.max(seconds, 1e-6);
+      if (opts.pauseAfterRoundMs) await failure.race(new Promise<void>((resolve) => setTimeout(resolve, opts.pauseAfterRoundMs)));
       const stop = convergence({
         round,
         maxRounds: opts.maxRounds,

@@ -11,6 +11,7 @@ import type { DomainRuntime, MigrationMark } from '../manager/types.js';
 import { XMPP_PORT } from '../daemon/xml-service.js';
 import { hostProperty } from '../host/config.js';
 import { summaryLine } from './checks.js';
+import { faultPause } from './faults.js';
 import { hostSide, resolveTarget } from './host-side.js';
 import { decodeReply, encodeRequest, type PeerOp } from './peer-protocol.js';
 import { streamCountFor, type PrecopyStats } from './precopy.js';
@@ -202,7 +203,7 @@ async function run(
     if (marked) await m.setMigrationMark(name, { ...mark, phase: 'committing', progress: 100, ...(suspended ? { suspended: true } : {}) });
     m.setProgress(name, 100);
     if (abort.signal.aborted) throw abort.signal.reason;
-    await faultPause('LDOMS_FAULT_PAUSE_BEFORE_COMMIT_MS');
+    await faultPause('LDOMS_FAULT_PAUSE_BEFORE_COMMIT_MS', name);
     const runtime: DomainRuntime | null = live ? ((await m.view()).domains.find((x) => x.constraints.name === name)?.runtime ?? null) : null;
     try {
       await peer.request('commit', { runtime });
@@ -256,15 +257,6 @@ async function run(
     m.migrations.delete(name);
     m.setProgress(name, null);
   }
-}
-
-/**
- * Fault injection for the tests of the fault matrix (docs/migration-faults.md): hold a phase for
- * the given milliseconds so a process can be killed or the link cut exactly there. Unset: nothing.
- */
-export async function faultPause(variable: string): Promise<void> {
-  const ms = Number(process.env[variable] ?? 0);
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
 /** The reason line of a failure that is not a check's. */

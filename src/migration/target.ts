@@ -10,7 +10,7 @@ import type { DomainRuntime } from '../manager/types.js';
 import type { XmppPeer } from '../xml/xmpp/server.js';
 import { reportLines, runChecks } from './checks.js';
 import { hostSide } from './host-side.js';
-import { faultPause } from './source.js';
+import { faultPause } from './faults.js';
 import { decodeRequest, encodeReply, type PeerOp } from './peer-protocol.js';
 import { receiveMemory } from './precopy.js';
 import type { HostSide, MigrationPlan, MigrationRequest } from './types.js';
@@ -204,7 +204,7 @@ export class MigrationTargetSession {
       { migration: true, action: 'migrate-domain' },
     );
     inc.committed = true;
-    await faultPause('LDOMS_FAULT_PAUSE_AFTER_COMMIT_MS');
+    await faultPause('LDOMS_FAULT_PAUSE_AFTER_COMMIT_MS', inc.name);
     this.incoming = null;
     m.migrations.delete(inc.name);
     m.setProgress(inc.name, null);
