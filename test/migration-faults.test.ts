@@ -5,8 +5,9 @@
 // that `ldm cancel-operation migration` (or destroying the stale copy) resolves; and when the target
 // took over, its memory is the source's at suspension.
 //
-// The hosts run with fault-injection pauses (LDOMS_FAULT_PAUSE_*) that hold the commit window open
-// for a moment, so each cell hits its phase by waiting for it, not by luck of timing.
+// The hosts run with fault-injection pauses (LDOMS_FAULT_PAUSE_*, src/migration/faults.ts) that hold
+// each phase open for a moment — after every pre-copy round, the commit window, the takeover — so
+// each cell hits its phase by waiting for it, not by luck of timing.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { BIN } from './helpers/hosts.js';
 import { domains, makeGuest, startPair, waitFor, type Pair } from './helpers/migration.js';
 import { Relay } from './helpers/relay.js';
 
+process.env.LDOMS_FAULT_PAUSE_ROUND_MS = '1500';
 process.env.LDOMS_FAULT_PAUSE_BEFORE_COMMIT_MS = '1500';
 process.env.LDOMS_FAULT_PAUSE_AFTER_COMMIT_MS = '1500';
 
