@@ -67,16 +67,9 @@ function humanCpuset(strands: number[]): string {
   return `(${strands.join(', ')})`;
 }
 
-/** Bound strands, and the strands held for a migrated domain until it reboots: neither is free. */
-function takenStrands(view: HostView): Map<number, string> {
-  const owners = strandOwners(view.domains);
-  for (const d of view.domains) for (const st of d.binding?.reserved ?? []) owners.set(st, d.constraints.name);
-  return owners;
-}
-
 function coreSection(view: HostView, all: boolean): Section {
   const p = view.platform;
-  const owners = takenStrands(view);
+  const owners = strandOwners(view.domains);
   const s: Section = { title: 'CORE', widths: [8, 8], header: ['ID', '%FREE', 'CPUSET'], rows: [], parseable: [] };
   for (let core = 0; core < coreCount(p); core++) {
     const strands = strandsOfCore(p, core);
@@ -92,7 +85,7 @@ function coreSection(view: HostView, all: boolean): Section {
 
 function vcpuSection(view: HostView, all: boolean): Section {
   const p = view.platform;
-  const owners = takenStrands(view);
+  const owners = strandOwners(view.domains);
   const byName = domainsByName(view.domains);
   const s: Section = { title: 'VCPU', widths: [8, 8], header: ['PID', '%FREE', 'PM'], rows: [], parseable: [] };
   for (let core = 0; core < coreCount(p); core++) {

@@ -44,10 +44,16 @@ export function coreOfCrypto(_p: PlatformSpec, unit: number): number {
   return unit;
 }
 
-/** Strand ID -> owning domain name, for every bound strand. */
+/**
+ * Strand ID -> owning domain name, for every bound strand and every strand held for a migrated
+ * domain until it reboots (`binding.reserved`): neither is free.
+ */
 export function strandOwners(domains: readonly Domain[]): Map<number, string> {
   const owners = new Map<number, string>();
-  for (const d of domains) for (const s of d.binding?.strands ?? []) owners.set(s, d.constraints.name);
+  for (const d of domains) {
+    for (const s of d.binding?.strands ?? []) owners.set(s, d.constraints.name);
+    for (const s of d.binding?.reserved ?? []) owners.set(s, d.constraints.name);
+  }
   return owners;
 }
 
