@@ -375,7 +375,8 @@ export class Manager {
         domains: before.map((d) => ({
           ...structuredClone({ constraints: d.constraints, state: d.state, binding: d.binding }),
           runtime: d.runtime,
-          migration: d.migrationMark ? { ...d.migrationMark, progress: this.machineDomains.find((m) => m.name === d.constraints.name)?.migration?.progress ?? 0 } : null,
+          // The hypervisor's record, not the listing's (whose progress is the live one).
+          migration: this.machineDomains.find((m) => m.name === d.constraints.name)?.migration ?? null,
         })),
         delayed: structuredClone(this.delayed),
         pmPolicy: this.sp.pmPolicy,
@@ -673,21 +674,14 @@ export function migratingMessage(name: string, role: 's' | 't' | 'e'): string {
  */
 function guardMigrations(before: Domain[], draft: Draft, delayedBefore: DomainConstraints | null): void {
   const migrating = before.filter((d) => d.migration === 's' || d.migration === 't');
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
   for (const b of before) {
     if (!b.migration) continue;
     const after = draft.domains.find((d) => d.constraints.name === b.constraints.name);
-    if (b.migration === 'e') {
-      const discarding = !after || (after.state !== 'active' && JSON.stringify(after.constraints) === JSON.stringify(b.constraints));
-      if (after && !discarding) {
-        if (JSON.stringify(after.constraints) !== JSON.stringify(b.constraints) || after.state !== b.state || JSON.stringify(after.binding) !== JSON.stringify(b.binding)) {
-          throw new UserError(migratingMessage(b.constraints.name, 'e'));
-        }
-      }
-      continue;
-    }
-    if (!after || after.state !== b.state || JSON.stringify(after.constraints) !== JSON.stringify(b.constraints) || JSON.stringify(after.binding) !== JSON.stringify(b.binding)) {
-      throw new UserError(migratingMessage(b.constraints.name, b.migration));
-    }
+    if (after && after.state === b.state && same(after.constraints, b.constraints) && same(after.binding, b.binding)) continue;
+    // A copy in the error state may only be discarded: stopped, unbound or removed, nothing else changed.
+    const discarding = b.migration === 'e' && (!after || (after.state !== 'active' && same(after.constraints, b.constraints)));
+    if (!discarding) throw new UserError(migratingMessage(b.constraints.name, b.migration));
   }
   if (!migrating.length) return;
   const names = migrating.map((d) => d.constraints.name).join(', ');
