@@ -2,7 +2,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { hostPaths, readHostConfig } from '../host/config.js';
+import { homeOfHostDir, hostPaths, readHostConfig } from '../host/config.js';
 import { machinePaths } from '../machine/server.js';
 import { LdmServer } from '../daemon/ldm-server.js';
 import { userAttrFile } from '../daemon/auth.js';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   // Migrations cut short by the end of the previous ldmd (or machine process) are settled first.
   await recoverMigrations(manager, log);
   manager.afterReconnect = () => recoverMigrations(manager, log);
-  const home = path.dirname(path.dirname(dir));
+  const home = homeOfHostDir(dir);
   const server = new LdmServer(
     manager,
     { socket: paths.ldmdSocket, authDir: paths.authDir, userAttr: userAttrFile(home), log },

@@ -46,6 +46,11 @@ export function hostDir(name: string, home = ldomsHome()): string {
   return path.join(hostsDir(home), name);
 }
 
+/** The home holding a host directory (the inverse of hostDir). */
+export function homeOfHostDir(dir: string): string {
+  return path.dirname(path.dirname(dir));
+}
+
 export const hostPaths = (dir: string) => ({
   config: path.join(dir, 'host.json'),
   db: path.join(dir, 'ldom.db'),

@@ -1,8 +1,7 @@
 // One host's facts for the phase-1 checks (types.ts HostSide), read from its manager.
 
-import path from 'node:path';
 import { storageIdentity } from '../guest/image.js';
-import { hostDir, readHostConfig, type HostConfig } from '../host/config.js';
+import { homeOfHostDir, hostDir, readHostConfig, type HostConfig } from '../host/config.js';
 import type { Manager } from '../manager/manager.js';
 import type { HostSide, HostVolume } from './types.js';
 
@@ -29,11 +28,6 @@ export async function hostSide(manager: Manager): Promise<HostSide> {
   };
 }
 
-/** The home holding this host (hosts/<name>/ under it). */
-export function homeOf(host: HostConfig): string {
-  return path.dirname(path.dirname(host.dir));
-}
-
 /**
  * `target-host` as the user wrote it: a host of this installation (its address) or an IPv4
  * address. Null when neither.
@@ -42,7 +36,7 @@ export function resolveTarget(host: HostConfig, target: string): string | null {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(target) && target.split('.').every((n) => Number(n) <= 255)) return target;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(target)) return null;
   try {
-    return readHostConfig(hostDir(target, homeOf(host))).address;
+    return readHostConfig(hostDir(target, homeOfHostDir(host.dir))).address;
   } catch {
     return null;
   }

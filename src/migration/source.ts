@@ -55,7 +55,11 @@ export function connectionFailedMessage(target: string): string {
 
 class Peer {
   private nextId = 1;
-  constructor(readonly link: PeerLink) {}
+  constructor(
+    readonly link: PeerLink,
+    /** The address the link was dialled to (a relay, perhaps): the memory streams go there too. */
+    readonly address: string,
+  ) {}
 
   async request(op: PeerOp, body: unknown): Promise<any> {
     const id = this.nextId++;
@@ -99,7 +103,7 @@ export async function migrateDomain(m: Manager, r: MigrateRequest): Promise<void
     r.log(`migration: ${e instanceof Error ? e.message : String(e)}`);
     throw failed(connectionFailedMessage(r.targetHost));
   }
-  const peer = new Peer(link);
+  const peer = new Peer(link, address);
   const abort = new AbortController();
   const onLost = (why: Error) => abort.abort(new Error(`the connection with the target machine was lost (${why.message})`));
   link.onClose(onLost);
@@ -180,7 +184,7 @@ async function run(
         abort.signal,
         m.machineCall<PrecopyStats & { checksumAtSuspend: string }>('migrate-send', {
           domain: name,
-          host: resolveTarget(m.host, r.targetHost),
+          host: peer.address,
           port: XMPP_PORT,
           localAddress: m.host.address,
           fingerprint: peer.link.fingerprint,
