@@ -217,15 +217,6 @@ export class Guests {
     }
   }
 
-  /** The guest is gone from this host (migrated away): stop it without a shutdown on its console. */
-  discard(name: string): void {
-    const r = this.running.get(name);
-    if (!r) return;
-    r.workload?.stop();
-    r.os.destroy(false);
-    this.running.delete(name);
-  }
-
   async close(): Promise<void> {
     for (const r of this.running.values()) {
       r.workload?.stop();

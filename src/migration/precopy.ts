@@ -9,7 +9,6 @@
 // orders every copy of its pages: the last copy applied is the last one sent (the seed's note on
 // speeding migration up: parallelism sized by the primary domains' vCPUs, streamCountFor()).
 
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -242,6 +241,32 @@ function waitDrain(stream: Duplex, failure: Failure): Promise<void> {
 }
 
 /** Close our side once everything queued is written; a stream that cannot flush is destroyed later. */
+/**
+ * Feed what a stream delivers to its record reader, and turn its errors and its end into failures.
+ * The listeners stay after the end: a late 'error' from the caller's stream (a reset after our end)
+ * must not become an unhandled 'error' event, and late data — after a failure too — is read and
+ * dropped, so a peer blocked on backpressure gets to read the FAIL or CANCEL.
+ */
+function listenTo(
+  stream: Duplex,
+  reader: RecordReader,
+  o: { handle: (type: number, page: number, payload: Buffer) => void; failure: Failure; done: () => boolean; where: () => string; gone: () => void },
+): void {
+  stream.on('data', (chunk: Buffer) => {
+    if (o.done() || o.failure.error !== null) return;
+    try {
+      reader.push(chunk, o.handle);
+    } catch (e) {
+      o.failure.fail(errorOf(e));
+    }
+  });
+  stream.on('error', (e: Error) => {
+    if (!o.done()) o.failure.fail(new MigrationStreamError(`${o.where()}: ${e.message}`, { cause: e }));
+  });
+  stream.on('end', o.gone);
+  stream.on('close', o.gone);
+}
+
 function finish(stream: Duplex, last?: Buffer): void {
   if (!stream.destroyed && !stream.writableEnded) {
     try {
@@ -404,26 +429,16 @@ export async function sendMemory(
     if (links.every((l) => l.verified)) verifiedWaiter?.();
   };
 
-  // The listeners stay after the end: a late 'error' from the caller's stream (a reset after our
-  // end) must not become an unhandled 'error' event, and late data is read and dropped.
   for (const link of links) {
-    const handle = onReply(link);
-    link.stream.on('data', (chunk: Buffer) => {
-      if (done || failure.error !== null) return;
-      try {
-        link.reader.push(chunk, handle);
-      } catch (e) {
-        failure.fail(errorOf(e));
-      }
+    listenTo(link.stream, link.reader, {
+      handle: onReply(link),
+      failure,
+      done: () => done,
+      where: () => `migration stream ${link.index}`,
+      gone: () => {
+        if (!done && !link.verified) failure.fail(new MigrationStreamError(`migration stream ${link.index} closed by the target before the copy was verified`));
+      },
     });
-    link.stream.on('error', (e: Error) => {
-      if (!done) failure.fail(new MigrationStreamError(`migration stream ${link.index}: ${e.message}`, { cause: e }));
-    });
-    const gone = () => {
-      if (!done && !link.verified) failure.fail(new MigrationStreamError(`migration stream ${link.index} closed by the target before the copy was verified`));
-    };
-    link.stream.on('end', gone);
-    link.stream.on('close', gone);
   }
   const onAbort = () => failure.fail(cancelledError(signal!, 'source'));
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -788,36 +803,25 @@ export async function receiveMemory(
     }
   };
 
-  // The listeners stay after the end: a late 'error' from the caller's stream (a reset after our
-  // end) must not become an unhandled 'error' event, and late data is read and dropped.
   for (const link of links) {
-    const handle = onRecord(link);
-    link.stream.on('data', (chunk: Buffer) => {
-      // After a failure the rest is read and dropped, so a source blocked on backpressure sees FAIL.
-      if (done || failure.error !== null) return;
-      try {
-        link.reader.push(chunk, handle);
-      } catch (e) {
-        failure.fail(errorOf(e));
-      }
-    });
     const where = () => `migration stream ${link.index < 0 ? link.position : link.index}`;
-    link.stream.on('error', (e: Error) => {
-      if (!done) failure.fail(new MigrationStreamError(`${where()}: ${e.message}`, { cause: e }));
+    listenTo(link.stream, link.reader, {
+      handle: onRecord(link),
+      failure,
+      done: () => done,
+      where,
+      gone: () => {
+        if (done || link.ended) return;
+        const partial = link.reader.partial;
+        failure.fail(
+          new MigrationStreamError(
+            partial > 0
+              ? `${where()} truncated: it ended inside a record (${partial} bytes of it received)`
+              : `${where()} ended before the end marker (source gone or cut off, round ${link.round})`,
+          ),
+        );
+      },
     });
-    const gone = () => {
-      if (done || link.ended) return;
-      const partial = link.reader.partial;
-      failure.fail(
-        new MigrationStreamError(
-          partial > 0
-            ? `${where()} truncated: it ended inside a record (${partial} bytes of it received)`
-            : `${where()} ended before the end marker (source gone or cut off, round ${link.round})`,
-        ),
-      );
-    };
-    link.stream.on('end', gone);
-    link.stream.on('close', gone);
   }
   const onAbort = () => failure.fail(cancelledError(signal!, 'target'));
   signal?.addEventListener('abort', onAbort, { once: true });
