@@ -26,6 +26,7 @@ import { certificatePaths } from '../src/xml/xmpp/certificate.js';
 import { memoryFileFor } from '../src/machine/guest-memory.js';
 import { streamCountFor } from '../src/migration/precopy.js';
 import { BenchHome, must, ok, request } from './harness.js';
+import { freeAddress } from '../test/helpers/hosts.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -162,27 +163,6 @@ class RawTls {
 
 // ---- the two hosts ------------------------------------------------------------------------------
 
-function listening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createConnection({ host, port });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
-
-/** A loopback address no other host on this machine answers on (tests may run beside us). */
-async function freeAddress(taken: Set<string>): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const a = `127.0.0.${10 + Math.floor(Math.random() * 240)}`;
-    if (taken.has(a)) continue;
-    if (!(await listening(a, 6482)) && !(await listening(a, 5000))) {
-      taken.add(a);
-      return a;
-    }
-  }
-  throw new Error('no free loopback address found for a benchmark host');
-}
-
 /** Services and a control domain of 8 vCPUs and 4 GB, as the migration tests set them up. */
 async function setupControlDomain(home: BenchHome, host: string): Promise<void> {
   const sock = home.socket(host);
@@ -200,10 +180,6 @@ async function setupControlDomain(home: BenchHome, host: string): Promise<void> 
     await must(sock, 'set-memory', m[1], 'primary');
   }
   ok(`ldoms host reboot ${host}`, await home.ldoms('host', 'reboot', host));
-}
-
-function address(home: BenchHome, host: string): string {
-  return JSON.parse(fs.readFileSync(path.join(home.hostDir(host), 'host.json'), 'utf8')).address;
 }
 
 function pid(home: BenchHome, host: string, which: 'ldmd' | 'machine'): number {
@@ -354,8 +330,7 @@ export async function runMigrateDomainBenchmark(opts: { repeat: number; log: (s:
   const home = new BenchHome('ldoms-bench-migrate-');
   let raw: RawTls | null = null;
   try {
-    const taken = new Set<string>();
-    const [srcAddr, dstAddr] = [await freeAddress(taken), await freeAddress(taken)];
+    const [srcAddr, dstAddr] = [await freeAddress(), await freeAddress()];
     opts.log(`starting hosts src (${srcAddr}) and dst (${dstAddr})`);
     await Promise.all([home.startHost('src', '--address', srcAddr), home.startHost('dst', '--address', dstAddr)]);
     await Promise.all([setupControlDomain(home, 'src'), setupControlDomain(home, 'dst')]);

@@ -17,6 +17,7 @@ import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { connectXmpp, FMA_REG_DOMAIN_EVENTS, FMA_STARTTLS, FMA_STREAM_START, type XmppTestClient } from '../test/helpers/xmpp-client.js';
 import { rawLdm } from '../test/helpers/raw-ldm.js';
+import { freeAddress } from '../test/helpers/hosts.js';
 import { BenchHome, PRIMARY_MEMORY, PRIMARY_VCPUS, median, must, ok, p90, quantile } from './harness.js';
 
 const HOST = 'xmlb';
@@ -56,19 +57,6 @@ function stateOf(i: number): 'active' | 'bound' | 'inactive' {
 
 // ---- the host -----------------------------------------------------------------------------------------
 
-/** Hosts of other people's test runs sit on random 127.0.0.N: take one whose ports are free. */
-async function freeAddress(): Promise<string> {
-  for (let tries = 0; tries < 50; tries++) {
-    const address = `127.0.0.${10 + Math.floor(Math.random() * 240)}`;
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(XMPP_PORT, address, () => srv.close(() => resolve(true)));
-    });
-    if (free) return address;
-  }
-  throw new Error('no free loopback address for the benchmark host');
-}
 
 /** As harness.startShrunkT52, but on an address of our own: the XML port must not collide. */
 async function startHost(home: BenchHome, log: (t: string) => void): Promise<string> {

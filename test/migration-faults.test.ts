@@ -12,9 +12,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
-import { BIN } from './helpers/hosts.js';
+import { BIN, freeAddress } from './helpers/hosts.js';
 import { domains, makeGuest, startPair, waitFor, type Pair } from './helpers/migration.js';
 import { Relay } from './helpers/relay.js';
 
@@ -24,18 +23,6 @@ process.env.LDOMS_FAULT_PAUSE_AFTER_COMMIT_MS = '1500';
 
 let p: Pair;
 let relay: Relay;
-
-async function freeAddress(): Promise<string> {
-  for (;;) {
-    const a = `127.0.0.${10 + Math.floor(Math.random() * 240)}`;
-    const used = await new Promise<boolean>((resolve) => {
-      const s = net.createConnection({ host: a, port: 6482 });
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (!used) return a;
-  }
-}
 
 before(async () => {
   p = await startPair();

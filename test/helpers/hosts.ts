@@ -28,6 +28,24 @@ function listening(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** Addresses handed out by this process (a host may be starting on one and not yet listen). */
+const picked = new Set<string>();
+
+/**
+ * A loopback address for a host (or a relay) of this test: hosts of concurrently running test files
+ * must not share one, so a random one that nothing answers on, never the same twice in a process.
+ */
+export async function freeAddress(): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const a = `127.0.0.${10 + Math.floor(Math.random() * 240)}`;
+    if (picked.has(a)) continue;
+    picked.add(a);
+    // In use when another test's host answers on its XML port (or its first console port).
+    if (!(await listening(a, 6482)) && !(await listening(a, 5000))) return a;
+  }
+  return '127.0.0.9';
+}
+
 export class TestHome {
   readonly home: string;
   private hosts: string[] = [];
@@ -77,13 +95,7 @@ export class TestHome {
   /** Hosts of concurrently running test files must not share an address: a random free one. */
   async startHost(name: string, ...opts: string[]): Promise<void> {
     if (!opts.includes('--address') && !fs.existsSync(path.join(this.hostDir(name), 'host.json'))) {
-      let address = '';
-      for (let i = 0; i < 50 && !address; i++) {
-        const a = `127.0.0.${10 + Math.floor(Math.random() * 240)}`;
-        // In use when another test's host answers on its XML port (or its first console port).
-        if (!(await listening(a, 6482)) && !(await listening(a, 5000))) address = a;
-      }
-      opts = [...opts, '--address', address || '127.0.0.9'];
+      opts = [...opts, '--address', await freeAddress()];
     }
     const r = await this.run('ldoms', ['host', 'start', name, ...opts]);
     if (r.code !== 0) throw new Error(`ldoms host start ${name} failed: ${r.stderr}`);
